@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { WarrenError } from '@warren/core';
+import { Command } from 'commander';
+import { startCommand } from './commands/start.js';
+import { exitCodes } from './exitCodes.js';
+import { registerDlqCommands } from './commands/dlq.js';
+
+const program = new Command('warren')
+  .description('Run Warren apps (RabbitMQ workers with back-pressure) and operate their queues.')
+  .addHelpText(
+    'after',
+    `
+Broker URL: --url, else WARREN_URL, else AMQP_URL, else amqp://guest:guest@127.0.0.1:5672.
+Several brokers: a comma-separated list; Warren fails over in order.
+Exit codes: 0 ok; 1 broker unreachable or login refused; 2 bad option or app module;
+3 stopped with unsettled work (it returns to the queue); 130 second signal.`,
+  );
+
+program
+  .command('start')
+  .description('run an app: the default export of <app-module>, made with defineApp()')
+  .argument('<app-module>', 'compiled app module, e.g. ./dist/app.js')
+  .option('--url <url>', 'broker URL(s), comma-separated')
+  .option('--grace <ms>', 'grace period for in-flight handlers at shutdown')
+  .option('--heartbeat <s>', 'AMQP heartbeat in seconds (default 10)')
+  .option('--only <consumers>', 'run only these consumers (comma-separated class names)')
+  .action(startCommand);
+
+registerDlqCommands(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  // One line a person can act on; no stack trace for errors Warren explains itself.
+  if (WarrenError.is(error)) {
+    process.stderr.write(`warren: ${error.message}\n`);
+    process.exit(error.code === 'WARREN_ERR_CONFIG' || error.code === 'WARREN_ERR_BAD_URL' || error.code === 'WARREN_ERR_TOPOLOGY' ? exitCodes.config : exitCodes.connection);
+  }
+  process.stderr.write(`warren: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (process.env.WARREN_DEBUG !== undefined && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  process.exit(exitCodes.config);
+});

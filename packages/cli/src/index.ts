@@ -1,0 +1,2 @@
+export { loadApp } from './loadApp.js';
+export { exitCodes } from './exitCodes.js';

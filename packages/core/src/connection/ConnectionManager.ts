@@ -1,0 +1,268 @@
+import * as amqp from 'amqplib';
+import { ClosedError, ConnectionError, type WarrenError } from '../errors/WarrenError.js';
+import { type Logger, silentLogger } from '../observability/logger.js';
+import { TypedEvents } from '../observability/TypedEvents.js';
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+import { type BrokerAddress, parseBrokerUrls } from './brokerUrl.js';
+import { describeConnectError } from './describeConnectError.js';
+
+export type ConnectionRole = 'consume' | 'publish' | 'admin';
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed' | 'failed';
+
+export interface ReconnectOptions extends BackoffOptions {
+  /** Give up after this many failed attempts in a row (default: never, for workers). */
+  maxAttempts: number;
+}
+
+export interface ConnectionOptions {
+  /** One URL, several, or a comma-separated list. Tried in order (or shuffled), failing over on loss. */
+  urls: string | readonly string[];
+  role: ConnectionRole;
+  /** Shown in the broker's management UI and `rabbitmqctl list_connections client_properties`. */
+  appName?: string;
+  /** Heartbeat in seconds, unless the URL sets one. Default 10: a silent stall is found in ~20-30 s. */
+  heartbeatSec?: number;
+  /** TCP + AMQP handshake deadline per attempt. amqplib has none by default, so a black hole hangs. */
+  connectTimeoutMs?: number;
+  /** Rounds over all URLs at start before giving up (default 1: a wrong URL fails `warren start` at once). */
+  startAttempts?: number;
+  reconnect?: Partial<ReconnectOptions> | false;
+  shuffle?: boolean;
+  logger?: Logger;
+}
+
+export type ConnectionEvents = {
+  connected: [generation: number, address: string];
+  disconnected: [error: Error | undefined];
+  reconnectScheduled: [attempt: number, delayMs: number, error: Error];
+  blocked: [reason: string];
+  unblocked: [];
+  /** Recovery stopped for good: bad credentials, vhost gone, or maxAttempts reached. */
+  fatal: [error: WarrenError];
+  closed: [];
+};
+
+/**
+ * One AMQP connection that stays up: it connects to the first broker that answers, and when the
+ * connection is lost it reconnects with capped, jittered backoff, failing over across URLs.
+ * Every successful connect bumps `generation`; channels and delivery tags of an older
+ * generation are dead, and their owners (consumers, publisher) rebuild on 'connected'.
+ * This layer and publisher/ are the only code that touches amqplib.
+ */
+export class ConnectionManager {
+  readonly events = new TypedEvents<ConnectionEvents>();
+  readonly role: ConnectionRole;
+  #state: ConnectionState = 'idle';
+  #model: amqp.ChannelModel | undefined;
+  #generation = 0;
+  #blockedSince: number | undefined;
+  #blockedReason: string | undefined;
+  readonly #addresses: BrokerAddress[];
+  readonly #options: ConnectionOptions;
+  readonly #reconnect: ReconnectOptions | false;
+  readonly #log: Logger;
+  #nextAddress = 0;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+
+  constructor(options: ConnectionOptions) {
+    this.#options = options;
+    this.role = options.role;
+    this.#addresses = parseBrokerUrls(options.urls);
+    if (options.shuffle === true) this.#addresses.sort(() => Math.random() - 0.5);
+    this.#reconnect = options.reconnect === false ? false : { ...DEFAULT_BACKOFF, maxAttempts: Number.POSITIVE_INFINITY, ...options.reconnect };
+    this.#log = (options.logger ?? silentLogger()).child({ connection: options.role });
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+  get generation(): number {
+    return this.#generation;
+  }
+  get isBlocked(): boolean {
+    return this.#blockedSince !== undefined;
+  }
+  /** ms since the broker blocked this connection, or 0. */
+  get blockedForMs(): number {
+    return this.#blockedSince === undefined ? 0 : Date.now() - this.#blockedSince;
+  }
+  get blockedReason(): string | undefined {
+    return this.#blockedReason;
+  }
+  /** The address (password masked) of the current or last broker. */
+  get address(): string {
+    return this.#addresses[(this.#nextAddress + this.#addresses.length - 1) % this.#addresses.length]?.display ?? '';
+  }
+
+  /** Connects, trying each URL `startAttempts` rounds; throws a one-line ConnectionError if none answers. */
+  async start(): Promise<void> {
+    if (this.#state !== 'idle') throw new ClosedError(`connection (${this.role}) was already started`);
+    this.#state = 'connecting';
+    const rounds = Math.max(1, this.#options.startAttempts ?? 1);
+    let last: WarrenError | undefined;
+    for (let attempt = 1; attempt <= rounds * this.#addresses.length; attempt++) {
+      if (this.#state !== 'connecting') throw new ClosedError(`connection (${this.role}) closed while connecting`);
+      try {
+        await this.#open();
+        return;
+      } catch (error) {
+        last = error as WarrenError;
+        if (!last.transient) break;
+        if (attempt % this.#addresses.length === 0 && attempt < rounds * this.#addresses.length && this.#reconnect !== false) {
+          await new Promise((r) => setTimeout(r, backoffDelay(attempt / this.#addresses.length, this.#reconnect as ReconnectOptions)));
+        }
+      }
+    }
+    this.#state = 'failed';
+    throw last ?? new ConnectionError('WARREN_ERR_CONNECT', 'cannot reach the broker');
+  }
+
+  /** Resolves once connected (at once if connected now); rejects if the connection closes or fails for good. */
+  waitForConnected(): Promise<void> {
+    if (this.#state === 'connected') return Promise.resolve();
+    if (this.#state === 'closed' || this.#state === 'failed') return Promise.reject(new ClosedError(`connection (${this.role}) is ${this.#state}`));
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  async createChannel(): Promise<amqp.Channel> {
+    return this.#requireModel().createChannel();
+  }
+
+  async createConfirmChannel(): Promise<amqp.ConfirmChannel> {
+    return this.#requireModel().createConfirmChannel();
+  }
+
+  /** Closes the connection and stops reconnecting. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    clearTimeout(this.#reconnectTimer);
+    this.#settleWaiters(new ClosedError(`connection (${this.role}) closed`));
+    const model = this.#model;
+    this.#model = undefined;
+    if (model !== undefined) {
+      try {
+        await model.close();
+      } catch {
+        // Already closed by the broker or the network: nothing left to release.
+      }
+    }
+    this.events.emit('closed');
+  }
+
+  #requireModel(): amqp.ChannelModel {
+    if (this.#model === undefined || this.#state !== 'connected') {
+      throw new ConnectionError('WARREN_ERR_CONNECT', `connection (${this.role}) is ${this.#state}, not connected`, { transient: true });
+    }
+    return this.#model;
+  }
+
+  async #open(): Promise<void> {
+    const address = this.#addresses[this.#nextAddress % this.#addresses.length] as BrokerAddress;
+    this.#nextAddress++;
+    let model: amqp.ChannelModel;
+    try {
+      model = await amqp.connect(
+        {
+          protocol: address.protocol,
+          hostname: address.hostname,
+          port: address.port,
+          username: address.username,
+          password: address.password,
+          vhost: address.vhost,
+          heartbeat: address.heartbeat ?? this.#options.heartbeatSec ?? 10,
+        },
+        {
+          noDelay: true,
+          timeout: this.#options.connectTimeoutMs ?? 5000,
+          clientProperties: { connection_name: `${this.#options.appName ?? 'warren'}:${this.role}`, product: 'warren' },
+        },
+      );
+    } catch (error) {
+      throw describeConnectError(error, address.display);
+    }
+    if (this.#state === 'closed') {
+      await model.close().catch(() => undefined);
+      throw new ClosedError(`connection (${this.role}) closed while connecting`);
+    }
+    this.#model = model;
+    this.#generation++;
+    this.#blockedSince = undefined;
+    this.#state = 'connected';
+    model.on('error', (error: Error) => this.#log.warn({ err: error.message }, 'connection error'));
+    model.on('blocked', (reason: string) => {
+      this.#blockedSince = Date.now();
+      this.#blockedReason = reason;
+      this.#log.warn({ reason }, 'broker blocked the connection');
+      this.events.emit('blocked', reason);
+    });
+    model.on('unblocked', () => {
+      const ms = this.blockedForMs;
+      this.#blockedSince = undefined;
+      this.#blockedReason = undefined;
+      this.#log.info({ blockedMs: ms }, 'broker unblocked the connection');
+      this.events.emit('unblocked');
+    });
+    model.on('close', (error?: Error) => this.#onClose(model, error));
+    this.#log.info({ broker: address.display, generation: this.#generation }, 'connected');
+    this.#settleWaiters();
+    this.events.emit('connected', this.#generation, address.display);
+  }
+
+  #onClose(model: amqp.ChannelModel, error: Error | undefined): void {
+    if (model !== this.#model) return;
+    this.#model = undefined;
+    const wasBlocked = this.#blockedSince !== undefined;
+    this.#blockedSince = undefined;
+    if (this.#state === 'closed') return;
+    this.#log.warn({ err: error?.message }, 'connection lost');
+    this.events.emit('disconnected', error);
+    if (wasBlocked) this.events.emit('unblocked');
+    if (this.#reconnect === false) {
+      this.#fail(describeConnectError(error ?? new Error('connection closed'), this.address));
+      return;
+    }
+    this.#state = 'reconnecting';
+    this.#scheduleReconnect(1, error ?? new Error('connection closed'));
+  }
+
+  #scheduleReconnect(attempt: number, cause: Error): void {
+    const policy = this.#reconnect as ReconnectOptions;
+    if (attempt > policy.maxAttempts) {
+      this.#fail(new ConnectionError('WARREN_ERR_CONNECT', `gave up reconnecting after ${policy.maxAttempts} attempts: ${cause.message}`, { cause }));
+      return;
+    }
+    // The first retry after a loss goes to the next URL at once (failover), later ones back off.
+    const delay = attempt === 1 && this.#addresses.length > 1 ? 0 : backoffDelay(attempt, policy);
+    this.events.emit('reconnectScheduled', attempt, delay, cause);
+    this.#reconnectTimer = setTimeout(() => {
+      if (this.#state !== 'reconnecting') return;
+      this.#open().catch((error: WarrenError) => {
+        if (this.#state !== 'reconnecting') return;
+        if (!error.transient) {
+          this.#fail(error);
+          return;
+        }
+        this.#log.warn({ attempt, err: error.message }, 'reconnect failed');
+        this.#scheduleReconnect(attempt + 1, error);
+      });
+    }, delay);
+  }
+
+  #fail(error: WarrenError): void {
+    this.#state = 'failed';
+    this.#log.error({ err: error.message }, 'connection failed for good');
+    this.#settleWaiters(error);
+    this.events.emit('fatal', error);
+  }
+
+  #settleWaiters(error?: Error): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) {
+      if (error === undefined) w.resolve();
+      else w.reject(error);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import { ConnectionError, WarrenError } from '../errors/WarrenError.js';
+
+interface AmqpLikeError {
+  code?: unknown;
+  message?: unknown;
+}
+
+/**
+ * Turns what amqplib or the socket threw while connecting into a one-line ConnectionError a
+ * person can act on. Fatal ones (bad credentials, unknown vhost, bad URL) are not transient:
+ * retrying them only hammers the broker (amqplib's own recovery retries even a 403).
+ */
+export function describeConnectError(error: unknown, where: string): WarrenError {
+  if (WarrenError.is(error)) return error;
+  const e = (error ?? {}) as AmqpLikeError;
+  const message = typeof e.message === 'string' ? e.message : String(error);
+  const code = e.code;
+  if (code === 403 || /ACCESS[-_]REFUSED/.test(message)) {
+    return new ConnectionError('WARREN_ERR_AUTH', `broker ${where} refused the login: wrong user name or password (403 ACCESS_REFUSED)`, { cause: error, transient: false });
+  }
+  if (code === 530 || /Expected ConnectionOpenOk/.test(message) || /NOT_ALLOWED/.test(message)) {
+    return new ConnectionError('WARREN_ERR_VHOST', `broker ${where}: the virtual host does not exist or this user may not use it (530 NOT_ALLOWED)`, { cause: error, transient: false });
+  }
+  if (/Expected amqp: or amqps:/.test(message)) {
+    return new WarrenError('WARREN_ERR_BAD_URL', `broker URL ${where} must start with amqp:// or amqps://`, { cause: error });
+  }
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: 'connection refused: is RabbitMQ running and listening on that port?',
+    ENOTFOUND: 'host name not found',
+    EAI_AGAIN: 'host name lookup failed (temporary DNS failure)',
+    ETIMEDOUT: 'timed out',
+    EHOSTUNREACH: 'host unreachable',
+    ECONNRESET: 'connection reset by the peer',
+  };
+  const sysCode = typeof code === 'string' ? code : /connect ETIMEDOUT/.test(message) ? 'ETIMEDOUT' : undefined;
+  const reason = (sysCode !== undefined ? reasons[sysCode] : undefined) ?? message;
+  return new ConnectionError('WARREN_ERR_CONNECT', `cannot reach broker ${where}: ${reason}${sysCode !== undefined ? ` (${sysCode})` : ''}`, { cause: error, transient: true });
+}

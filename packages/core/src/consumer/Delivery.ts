@@ -1,0 +1,68 @@
+import type { ConsumeMessage } from 'amqplib';
+import type { Logger } from '../observability/logger.js';
+import type { DeliveryFields, MessageContext, MessageProperties } from './MessageContext.js';
+
+const EMPTY_HEADERS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** Why a delivery's signal aborted: its deadline, or shutdown's grace period running out. */
+export type AbortCause = 'deadline' | 'shutdown';
+
+/**
+ * One delivery on its way through a consumer: the handler's MessageContext, plus what the
+ * runtime needs to settle it exactly once on the channel it came from.
+ */
+export class Delivery<T = unknown> implements MessageContext<T> {
+  payload!: T;
+  readonly receivedAt = Date.now();
+  readonly #controller = new AbortController();
+  #abortCause: AbortCause | undefined;
+  #log: Logger | undefined;
+  /** Set when the settle decision has been taken; a second settle is refused. */
+  settled = false;
+
+  constructor(
+    readonly message: ConsumeMessage,
+    /** The channel generation this delivery arrived on; its tag is void on any other. */
+    readonly channelGeneration: number,
+    readonly consumer: string,
+    readonly queue: string,
+    readonly attempt: number,
+    readonly baseLog: Logger,
+  ) {}
+
+  get body(): Buffer {
+    return this.message.content;
+  }
+  get headers(): Readonly<Record<string, unknown>> {
+    return (this.message.properties.headers as Record<string, unknown> | undefined) ?? EMPTY_HEADERS;
+  }
+  get properties(): MessageProperties {
+    return this.message.properties as MessageProperties;
+  }
+  get fields(): DeliveryFields {
+    return this.message.fields;
+  }
+  get redelivered(): boolean {
+    return this.message.fields.redelivered;
+  }
+  get messageId(): string | undefined {
+    return this.message.properties.messageId as string | undefined;
+  }
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+  get abortCause(): AbortCause | undefined {
+    return this.#abortCause;
+  }
+  get log(): Logger {
+    // Built on first use: most handlers never log, and a child logger per message is not free.
+    this.#log ??= this.baseLog.child({ messageId: this.messageId, attempt: this.attempt });
+    return this.#log;
+  }
+
+  abort(reason: Error & { code?: string }, cause: AbortCause = 'deadline'): void {
+    if (this.#controller.signal.aborted) return;
+    this.#abortCause = cause;
+    this.#controller.abort(reason);
+  }
+}

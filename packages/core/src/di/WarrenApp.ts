@@ -1,0 +1,211 @@
+import 'reflect-metadata';
+import { Container } from 'inversify';
+import { DEFAULT_URL } from '../connection/brokerUrl.js';
+import { ConnectionManager } from '../connection/ConnectionManager.js';
+import { ConsumerRuntime, type ConsumerStats, type MessageHandler } from '../consumer/ConsumerRuntime.js';
+import { getConsumerOptions } from '../decorators/Consumer.js';
+import { ConfigError, type WarrenError } from '../errors/WarrenError.js';
+import type { WarrenEvents } from '../observability/events.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { TypedEvents } from '../observability/TypedEvents.js';
+import { type ResolvedConsumerOptions, resolveConsumerOptions } from '../options/resolveConsumerOptions.js';
+import { Publisher, type PublisherOptions } from '../publisher/Publisher.js';
+import type { AppDefinition, ConsumerClass } from './defineApp.js';
+import { LOGGER } from './tokens.js';
+
+export interface AppRunOptions {
+  /** Broker URL(s); default: WARREN_URL, then AMQP_URL, then amqp://guest:guest@127.0.0.1:5672. */
+  urls?: string | readonly string[];
+  logger?: Logger;
+  /** Overrides the app's grace period for in-flight handlers at shutdown. */
+  shutdownGraceMs?: number;
+  /** Heartbeat in seconds for both connections. Default 10. */
+  heartbeatSec?: number;
+  /** Rounds over the URLs at start before giving up. Default 1. */
+  startAttempts?: number;
+  /** Options of the app's Publisher (the one handlers inject, and retries and dead letters use). */
+  publisher?: Omit<PublisherOptions, 'urls' | 'connection' | 'logger'>;
+  /** Run only these consumers (by class name or `name` option). Default: all. */
+  only?: readonly string[];
+}
+
+export interface StopReport {
+  /** True when every delivery was settled on the broker and every publish confirmed. */
+  clean: boolean;
+  durationMs: number;
+  consumers: Record<string, ConsumerStats>;
+}
+
+export type AppEvents = WarrenEvents & { fatal: [error: WarrenError] };
+
+export type AppState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/** The broker URL(s) from the environment, as `warren start` reads them. */
+export function urlsFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return env.WARREN_URL ?? env.AMQP_URL ?? DEFAULT_URL;
+}
+
+/**
+ * A running Warren app: its Inversify container, one connection for consuming and one for
+ * publishing (a blocked publisher must never stall acks), its Publisher, and one
+ * ConsumerRuntime per consumer class. Everything that can be checked is checked before the
+ * first connection opens.
+ */
+export class WarrenApp {
+  readonly events: TypedEvents<AppEvents>;
+  readonly container: Container;
+  readonly publisher: Publisher;
+  readonly consumers: readonly ConsumerRuntime[];
+  readonly log: Logger;
+  readonly #consumeConnection: ConnectionManager;
+  readonly #publishConnection: ConnectionManager;
+  #state: AppState = 'created';
+  #stopping: Promise<StopReport> | undefined;
+
+  private constructor(parts: {
+    events: TypedEvents<AppEvents>;
+    container: Container;
+    publisher: Publisher;
+    consumers: ConsumerRuntime[];
+    log: Logger;
+    consumeConnection: ConnectionManager;
+    publishConnection: ConnectionManager;
+  }) {
+    this.events = parts.events;
+    this.container = parts.container;
+    this.publisher = parts.publisher;
+    this.consumers = parts.consumers;
+    this.log = parts.log;
+    this.#consumeConnection = parts.consumeConnection;
+    this.#publishConnection = parts.publishConnection;
+    for (const c of [this.#consumeConnection, this.#publishConnection]) {
+      c.events.on('blocked', (reason) => this.events.emit('blocked', c.role, reason));
+      c.events.on('unblocked', () => this.events.emit('unblocked', c.role));
+      c.events.on('fatal', (error) => {
+        this.#state = 'failed';
+        this.events.emit('fatal', error);
+      });
+    }
+  }
+
+  /**
+   * Checks every consumer's options, builds the container and creates every consumer (so a
+   * missing binding fails here), without touching the network.
+   */
+  static async create(definition: AppDefinition, options: AppRunOptions = {}): Promise<WarrenApp> {
+    const appName = definition.name ?? 'warren';
+    const log = options.logger ?? createLogger({ name: appName });
+    const graceMs = options.shutdownGraceMs ?? definition.shutdownGraceMs;
+    if (!Array.isArray(definition.consumers) || definition.consumers.length === 0) {
+      throw new ConfigError('defineApp: "consumers" must list at least one @Consumer class');
+    }
+    const resolved = new Map<ConsumerClass, ResolvedConsumerOptions>();
+    const queues = new Map<string, string>();
+    for (const cls of definition.consumers) {
+      const raw = getConsumerOptions(cls);
+      if (raw === undefined) throw new ConfigError(`defineApp: ${cls.name} is listed in "consumers" but has no @Consumer(...) decorator`);
+      const opts = resolveConsumerOptions(cls.name, raw, graceMs === undefined ? {} : { shutdownGraceMs: graceMs });
+      const other = queues.get(opts.queue);
+      if (other !== undefined) throw new ConfigError(`@Consumer ${cls.name}: queue "${opts.queue}" is already consumed by ${other}`);
+      queues.set(opts.queue, cls.name);
+      if (options.only === undefined || options.only.includes(cls.name) || options.only.includes(opts.name)) resolved.set(cls, opts);
+    }
+    if (resolved.size === 0) throw new ConfigError(`none of the app's consumers matches ${JSON.stringify(options.only)}`);
+
+    const urls = options.urls ?? urlsFromEnv();
+    const connectionOptions = { urls, appName, logger: log, heartbeatSec: options.heartbeatSec ?? 10, startAttempts: options.startAttempts ?? 1 };
+    const consumeConnection = new ConnectionManager({ ...connectionOptions, role: 'consume' });
+    const publishConnection = new ConnectionManager({ ...connectionOptions, role: 'publish' });
+    const publisher = new Publisher({ ...options.publisher, connection: publishConnection, appName, logger: log });
+
+    const container = new Container();
+    container.bind(Publisher).toConstantValue(publisher);
+    container.bind(LOGGER).toConstantValue(log);
+    await definition.configure?.(container);
+    const events = new TypedEvents<AppEvents>();
+    const consumers: ConsumerRuntime[] = [];
+    for (const [cls, opts] of resolved) {
+      if (!container.isBound(cls)) container.bind(cls as unknown as new () => unknown).toSelf().inSingletonScope();
+      let handler: MessageHandler;
+      try {
+        handler = container.get(cls as unknown as symbol) as MessageHandler;
+      } catch (error) {
+        const first = ((error as Error).message ?? String(error)).split('\n')[0];
+        throw new ConfigError(`@Consumer ${cls.name}: cannot be created: ${first} (bind it in defineApp's configure)`, { cause: error });
+      }
+      if (typeof handler.handle !== 'function') throw new ConfigError(`@Consumer ${cls.name}: must extend Worker and implement handle(payload, ctx)`);
+      const runtime = new ConsumerRuntime(opts, handler, { connection: consumeConnection, republisher: publisher, logger: log, events });
+      consumers.push(runtime);
+    }
+    const app = new WarrenApp({ events, container, publisher, consumers, log, consumeConnection, publishConnection });
+    return app;
+  }
+
+  get state(): AppState {
+    return this.#state;
+  }
+
+  get connections(): { consume: ConnectionManager; publish: ConnectionManager } {
+    return { consume: this.#consumeConnection, publish: this.#publishConnection };
+  }
+
+  /** Connects both connections, starts the publisher, declares topology and starts every consumer. */
+  async start(): Promise<void> {
+    if (this.#state !== 'created') throw new ConfigError(`app is ${this.#state}; start() runs once`);
+    this.#state = 'starting';
+    try {
+      await Promise.all([this.#consumeConnection.start(), this.#publishConnection.start()]);
+      await this.publisher.start();
+      for (const c of this.consumers) await c.start();
+    } catch (error) {
+      this.#state = 'failed';
+      await this.#closeConnections();
+      throw error;
+    }
+    this.#state = 'running';
+    this.log.info({ consumers: this.consumers.map((c) => c.describe()) }, 'warren app running');
+  }
+
+  /**
+   * Ordered, idempotent shutdown: stop intake on every consumer, let in-flight handlers finish
+   * within the grace period (then abort them), settle, flush the publisher's confirms, close
+   * channels and connections.
+   */
+  stop(graceMs?: number): Promise<StopReport> {
+    this.#stopping ??= this.#stop(graceMs);
+    return this.#stopping;
+  }
+
+  async #stop(graceMs: number | undefined): Promise<StopReport> {
+    const started = Date.now();
+    this.#state = 'stopping';
+    this.log.info('stopping: intake stopped, finishing in-flight work');
+    await Promise.all(this.consumers.map((c) => c.stop(graceMs)));
+    await this.publisher.close();
+    await this.#closeConnections();
+    const consumers: Record<string, ConsumerStats> = {};
+    let clean = true;
+    for (const c of this.consumers) {
+      const s = c.stats();
+      consumers[c.name] = s;
+      if (s.inFlight > 0 || s.unsettleable > 0) clean = false;
+    }
+    const p = this.publisher.stats();
+    if (p.inFlight > 0 || p.buffered > 0) clean = false;
+    this.#state = 'stopped';
+    const report = { clean, durationMs: Date.now() - started, consumers };
+    this.log.info({ clean, durationMs: report.durationMs }, 'stopped');
+    return report;
+  }
+
+  async #closeConnections(): Promise<void> {
+    await Promise.all([this.#consumeConnection.close(), this.#publishConnection.close()]);
+  }
+}
+
+/** Creates and starts an app: what `warren start` does. */
+export async function startApp(definition: AppDefinition, options: AppRunOptions = {}): Promise<WarrenApp> {
+  const app = await WarrenApp.create(definition, options);
+  await app.start();
+  return app;
+}

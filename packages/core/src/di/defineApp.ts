@@ -1,0 +1,31 @@
+import type { Container } from 'inversify';
+import type { Worker } from '../decorators/Worker.js';
+
+/** A class decorated with `@Consumer`, extending `Worker`. */
+export type ConsumerClass = abstract new (...args: never[]) => Worker<never>;
+
+/** What an app module exports as its default: its consumers and how to bind their dependencies. */
+export interface AppDefinition {
+  /** Names the app in logs and in the broker's connection list. Default 'warren'. */
+  name?: string;
+  consumers: readonly ConsumerClass[];
+  /** Binds the consumers' dependencies. `Publisher` and `Logger` are bound already. */
+  configure?: (container: Container) => void | Promise<void>;
+  /** Default grace period for in-flight handlers at shutdown. Default 10 000 ms. */
+  shutdownGraceMs?: number;
+}
+
+const APP_BRAND = Symbol.for('@warren/core/app');
+
+export interface WarrenAppDefinition extends AppDefinition {
+  readonly [APP_BRAND]: true;
+}
+
+/** Declares an app: the default export of the module `warren start` loads. */
+export function defineApp(definition: AppDefinition): WarrenAppDefinition {
+  return Object.freeze({ ...definition, [APP_BRAND]: true as const });
+}
+
+export function isAppDefinition(value: unknown): value is WarrenAppDefinition {
+  return typeof value === 'object' && value !== null && (value as { [APP_BRAND]?: unknown })[APP_BRAND] === true;
+}

@@ -1,0 +1,42 @@
+import { WarrenError, type WarrenErrorOptions } from './WarrenError.js';
+
+/**
+ * Thrown by a handler: try this message again later, through the broker's delay queue.
+ * `delayMs` overrides the consumer's configured delay for this attempt.
+ */
+export class RetryLater extends WarrenError {
+  readonly delayMs: number | undefined;
+
+  constructor(message = 'retry requested by handler', options: WarrenErrorOptions & { delayMs?: number } = {}) {
+    super('WARREN_ERR_RETRY_LATER', message, { ...options, transient: true });
+    this.delayMs = options.delayMs;
+  }
+}
+
+/** Thrown by a handler: this message can never succeed; dead-letter it now. */
+export class Reject extends WarrenError {
+  constructor(message = 'rejected by handler', options: WarrenErrorOptions = {}) {
+    super('WARREN_ERR_REJECT', message, { ...options, transient: false });
+  }
+}
+
+/** Same outcome as {@link Reject}, for code that prefers BullMQ's name for it. */
+export class UnrecoverableError extends Reject {}
+
+/** The body could not be decoded, was too large, or failed the consumer's schema. */
+export class DecodeError extends WarrenError {
+  /** Short machine-readable reason: 'invalid-json', 'content-type', 'schema', 'too-large', 'empty'. */
+  readonly reason: string;
+
+  constructor(reason: string, message: string, options: WarrenErrorOptions = {}) {
+    super('WARREN_ERR_DECODE', message, { ...options, transient: false });
+    this.reason = reason;
+  }
+}
+
+/** The handler passed its deadline (`timeoutMs` or the message's deadline header). */
+export class DeadlineExceededError extends WarrenError {
+  constructor(message: string) {
+    super('WARREN_ERR_DEADLINE', message, { transient: true });
+  }
+}

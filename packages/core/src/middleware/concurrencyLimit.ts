@@ -1,0 +1,45 @@
+import type { Delivery } from '../consumer/Delivery.js';
+import type { Middleware, Next } from './Middleware.js';
+
+/**
+ * At most `limit` handlers run at once; deliveries beyond it wait here, in arrival order. The
+ * wait is bounded by prefetch (the broker sends no more than that), so this never buffers
+ * without bound. A handler that outlives its deadline keeps its slot until it really ends, so
+ * handlers that ignore `ctx.signal` slow intake instead of piling up.
+ */
+export class ConcurrencyLimit implements Middleware {
+  readonly name = 'concurrency';
+  #active = 0;
+  #maxSeen = 0;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(readonly limit: number) {}
+
+  get active(): number {
+    return this.#active;
+  }
+  get maxSeen(): number {
+    return this.#maxSeen;
+  }
+
+  async run(delivery: Delivery, next: Next): Promise<void> {
+    if (this.#active >= this.limit) {
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    } else {
+      this.#active++;
+    }
+    if (this.#active > this.#maxSeen) this.#maxSeen = this.#active;
+    try {
+      await next(delivery);
+    } finally {
+      const wake = this.#waiting.shift();
+      // Hand the slot straight to the next waiter, so `active` never dips and lets a newcomer jump the line.
+      if (wake !== undefined) wake();
+      else this.#active--;
+    }
+  }
+
+  describe(): Record<string, unknown> {
+    return { limit: this.limit, active: this.#active, waiting: this.#waiting.length, maxSeen: this.#maxSeen };
+  }
+}

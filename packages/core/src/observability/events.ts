@@ -1,0 +1,19 @@
+import type { Outcome } from '../consumer/outcome.js';
+
+/** Live state of one consumer. */
+export type ConsumerState = 'idle' | 'starting' | 'consuming' | 'paused' | 'recovering' | 'stopping' | 'stopped';
+
+/** Events a running app emits; logs, metrics and health checks subscribe to them. */
+export type WarrenEvents = {
+  /** A delivery was settled (or could not be: `settledOnBroker` false means its channel was gone). */
+  settled: [consumer: string, outcome: Outcome, durationMs: number, settledOnBroker: boolean, messageId: string | undefined];
+  consumerState: [consumer: string, state: ConsumerState];
+  /** A consumer's channel or subscription was lost and will be restored. */
+  consumerInterrupted: [consumer: string, reason: string];
+  blocked: [connection: string, reason: string];
+  unblocked: [connection: string];
+  /** Liveness: a consumer is attached but got nothing while its queue had ready messages. */
+  stalled: [consumer: string, readyMessages: number];
+  stallCleared: [consumer: string];
+  listenerError: [error: unknown, event: string];
+};

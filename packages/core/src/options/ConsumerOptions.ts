@@ -1,0 +1,56 @@
+import type { StandardSchemaV1 } from './StandardSchema.js';
+
+export type ExchangeType = 'direct' | 'topic' | 'fanout' | 'headers';
+
+export interface RetryOptions {
+  /** Total handler attempts, the first included (so 1 = no retry). */
+  attempts: number;
+  /** Delay before each retry; with an array, retry n waits `delayMs[n-1]` (the last repeats). */
+  delayMs: number | readonly number[];
+  /** 0..1: spread each delay by ±jitter of itself. Delays are rounded to whole queues (see docs). */
+  jitter?: number;
+}
+
+/** What `@Consumer(...)` takes. Every option is checked when the app starts. */
+export interface ConsumerOptions {
+  /** The queue to consume. Declared (durable by default) unless `declare: false`. */
+  queue: string;
+  /** Broker-enforced limit of unacked deliveries on this consumer (basic.qos). Default 32. */
+  prefetch?: number;
+  /** In-process limit of handlers running at once; at most `prefetch`. Default: `prefetch`. */
+  concurrency?: number;
+  /** Queue durability. Default true. */
+  durable?: boolean;
+  /** 'classic' (default) or 'quorum'. */
+  queueType?: 'classic' | 'quorum';
+  /** Extra queue arguments (x-max-length, ...). Warren sets the dead-letter ones itself. */
+  arguments?: Readonly<Record<string, unknown>>;
+  /** Declare the queue and its retry/DLQ queues (default true); false only checks they exist. */
+  declare?: boolean;
+  /** Bind the queue to this exchange (declared durable, type 'topic' unless told). */
+  exchange?: string | { name: string; type?: ExchangeType; durable?: boolean };
+  /** Binding key(s) for `exchange`. Default '#' for topic, '' otherwise. */
+  routingKey?: string | readonly string[];
+  /** Dead-letter into `<queue>.dlq` (default true). With false, a dead-lettered message is dropped: logged and counted. */
+  deadLetter?: boolean;
+  /** Delayed retries through the broker. Default: none (a failure dead-letters at once). */
+  retry?: RetryOptions;
+  /** Most deliveries of one message, counting broker redeliveries (crash, connection loss); then dead-letter. Default 5. */
+  redeliveryLimit?: number;
+  /** Handler deadline: `ctx.signal` aborts, then the message is retried. */
+  timeoutMs?: number;
+  /** Grace for handlers at shutdown before `ctx.signal` aborts. Default 10 000 (the app's, if set). */
+  shutdownGraceMs?: number;
+  /** Validator for the decoded body (any Standard Schema: zod, valibot, arktype). */
+  schema?: StandardSchemaV1;
+  /** Largest body accepted, in bytes; larger ones are dead-lettered before decoding. Default 16 MiB. */
+  maxBytes?: number;
+  /**
+   * How to read bodies: 'json' (default) parses application/json (and bodies with no content-type)
+   * and hands a Buffer for other types; 'json-only' dead-letters any other content type;
+   * 'buffer' always hands the raw Buffer.
+   */
+  decode?: 'json' | 'json-only' | 'buffer';
+  /** A name for logs and metrics. Default: the class name. */
+  name?: string;
+}

@@ -1,0 +1,93 @@
+import 'reflect-metadata';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Consumer, type MessageContext, type WarrenApp, Worker } from '@warren/core';
+import { Gauge, sleep, startTestApp, Tally } from '../support/app.js';
+import { Admin, queueCounts, uniqueName, waitFor } from '../support/broker.js';
+
+describe('back-pressure through prefetch and concurrency', () => {
+  let admin: Admin;
+  before(async () => {
+    admin = await Admin.open();
+  });
+  after(async () => {
+    await admin.cleanup();
+  });
+
+  it('prefetch 10, 50 ms handler, 300 messages: exactly 10 run at once, broker unacked <= 10, each id once', async () => {
+    const queue = uniqueName('prefetch');
+    admin.trackQueue(queue);
+    const gauge = new Gauge();
+    const tally = new Tally();
+    @Consumer({ queue, prefetch: 10 })
+    class SlowWorker extends Worker<{ id: string }> {
+      async handle(msg: { id: string }, ctx: MessageContext): Promise<void> {
+        gauge.enter();
+        try {
+          await sleep(50, ctx.signal);
+          tally.add(msg.id);
+        } finally {
+          gauge.leave();
+        }
+      }
+    }
+    const app: WarrenApp = await startTestApp({ consumers: [SlowWorker] });
+    try {
+      const ids = Array.from({ length: 300 }, (_, i) => `m${i}`);
+      await admin.sendMany(queue, ids.map((id) => ({ id })));
+      const unackedSamples: number[] = [];
+      // The broker's own count of unacked deliveries, sampled while the backlog drains.
+      while (tally.total < 250) unackedSamples.push((await queueCounts(queue)).unacked);
+      await waitFor('all handled', () => tally.total >= 300, 30_000);
+      assert.equal(gauge.max, 10, 'most handlers at once');
+      assert.ok(unackedSamples.length > 0 && Math.max(...unackedSamples) <= 10, `broker unacked samples ${unackedSamples}`);
+      assert.ok(unackedSamples.some((n) => n === 10), `the window was seen full: ${unackedSamples}`);
+      assert.deepEqual(tally.missing(ids), []);
+      assert.equal(tally.duplicates(), 0);
+      const stats = app.consumers[0]?.stats();
+      assert.equal(stats?.acked, 300);
+      await waitFor('queue empty', async () => {
+        const c = await queueCounts(queue);
+        return c.ready === 0 && c.unacked === 0;
+      });
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('concurrency 4 with prefetch 10: at most 4 handlers run, while the broker lets 10 be unacked', async () => {
+    const queue = uniqueName('concurrency');
+    admin.trackQueue(queue);
+    const gauge = new Gauge();
+    let done = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    @Consumer({ queue, prefetch: 10, concurrency: 4 })
+    class LimitedWorker extends Worker {
+      async handle(): Promise<void> {
+        gauge.enter();
+        try {
+          await gate;
+          await sleep(20);
+        } finally {
+          gauge.leave();
+          done++;
+        }
+      }
+    }
+    const app = await startTestApp({ consumers: [LimitedWorker] });
+    try {
+      await admin.sendMany(queue, Array.from({ length: 40 }, (_, i) => ({ i })));
+      await waitFor('4 handlers blocked on the gate', () => gauge.current === 4);
+      await waitFor('broker shows a full prefetch window', async () => (await queueCounts(queue)).unacked === 10, 10_000, 100);
+      assert.equal(gauge.current, 4);
+      release();
+      await waitFor('all 40 handled', () => done === 40, 20_000);
+      assert.equal(gauge.max, 4);
+    } finally {
+      await app.stop();
+    }
+  });
+});

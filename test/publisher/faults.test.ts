@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createPublisher, PublishNackedError, PublishUnconfirmedError, TopologyError, UnroutableError } from '@warren/core';
+import { Admin, BROKER_URL, uniqueName, waitFor } from '../support/broker.js';
+import { closeConnectionsNamed, OutcomeLog } from './helpers.js';
+
+test('mandatory to an unbound routing key rejects with UnroutableError; unroutable without mandatory resolves', async () => {
+  const admin = await Admin.open();
+  const exchange = uniqueName('pub.unroutable');
+  admin.trackExchange(exchange);
+  const publisher = await createPublisher({ urls: BROKER_URL, appName: exchange });
+  try {
+    await admin.channel.assertExchange(exchange, 'direct', { durable: false });
+    const err = await publisher.publish(exchange, 'nobody', { a: 1 }, { mandatory: true }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof UnroutableError, String(err));
+    assert.equal(err.replyCode, 312);
+    await publisher.publish(exchange, 'nobody', { a: 2 }); // the broker acks and drops it: documented RabbitMQ behaviour
+    assert.equal(publisher.stats().returned, 1);
+    assert.equal(publisher.stats().confirmed, 1);
+  } finally {
+    await publisher.close();
+    await admin.cleanup();
+  }
+});
+
+test('a full queue with x-overflow reject-publish nacks: PublishNackedError', async () => {
+  const admin = await Admin.open();
+  const queue = uniqueName('pub.full');
+  admin.trackQueue(queue);
+  const publisher = await createPublisher({ urls: BROKER_URL, appName: queue });
+  try {
+    await admin.channel.assertQueue(queue, { durable: true, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+    await publisher.send(queue, { n: 1 });
+    await assert.rejects(publisher.send(queue, { n: 2 }), PublishNackedError);
+    assert.equal(await admin.depth(queue), 1);
+    assert.equal(publisher.stats().nacked, 1);
+    assert.equal(publisher.state, 'ready');
+  } finally {
+    await publisher.close();
+    await admin.cleanup();
+  }
+});
+
+test('a publish to a missing exchange fails alone; the innocent concurrent ones are confirmed', async () => {
+  const admin = await Admin.open();
+  const queue = uniqueName('pub.404');
+  admin.trackQueue(queue);
+  const publisher = await createPublisher({ urls: BROKER_URL, appName: queue });
+  const closures: Array<[number, number]> = [];
+  publisher.events.on('channelClosed', (_e, unconfirmed, resent) => closures.push([unconfirmed, resent]));
+  try {
+    await admin.channel.assertQueue(queue, { durable: true });
+    const log = new OutcomeLog();
+    for (let i = 0; i < 200; i++) log.track(`a${i}`, publisher.send(queue, { i }, { messageId: `a${i}` }));
+    log.track('bad', publisher.publish(uniqueName('missing'), 'x', { bad: true }, { messageId: 'bad' }));
+    for (let i = 0; i < 200; i++) log.track(`b${i}`, publisher.send(queue, { i }, { messageId: `b${i}` }));
+    await log.all(15_000);
+    const ids = (await admin.drain(queue)).map((m) => String(m.properties.messageId));
+    const duplicates = ids.length - new Set(ids).size;
+    console.log(`404: ${JSON.stringify(log.summary())}; queue ${ids.length} (duplicates ${duplicates}); channel closures [unconfirmed, resent]: ${JSON.stringify(closures)}`);
+    assert.ok(log.rejected.get('bad') instanceof TopologyError);
+    assert.equal(log.rejected.size, 1);
+    assert.equal(log.resolved.size, 400);
+    for (const id of log.resolved) assert.ok(ids.includes(id), `${id} resolved but not in the queue`);
+    assert.equal(new Set(ids).size, 400);
+    assert.equal(closures.length, 1);
+    assert.equal(publisher.state, 'ready');
+  } finally {
+    await publisher.close();
+    await admin.cleanup();
+  }
+});
+
+/** Publishes a steady stream, kills the publishing connection mid-stream, and checks every publish's fate. */
+async function streamThroughConnectionLoss(republishUnconfirmed: boolean): Promise<void> {
+  const admin = await Admin.open();
+  const queue = uniqueName(republishUnconfirmed ? 'pub.kill.republish' : 'pub.kill');
+  admin.trackQueue(queue);
+  const publisher = await createPublisher({ urls: BROKER_URL, appName: queue, maxInFlight: 200, timeoutMs: 20_000, republishUnconfirmed });
+  const log = new OutcomeLog();
+  try {
+    await admin.channel.assertQueue(queue, { durable: true });
+    let stop = false;
+    let sent = 0;
+    const producer = (async () => {
+      while (!stop) {
+        // Keep roughly 600 outstanding (200 written + 400 buffered), so the kill always lands mid-stream.
+        if (sent - log.settled > 600) {
+          await new Promise((r) => setImmediate(r));
+          continue;
+        }
+        const id = `m${sent++}`;
+        log.track(id, publisher.send(queue, { id, pad: 'x'.repeat(200) }, { messageId: id }));
+      }
+    })();
+    await waitFor('2,000 confirms', () => publisher.stats().confirmed >= 2000);
+    const inFlightAtKill = publisher.stats().inFlight;
+    const reconnected = publisher.events.once('stateChanged');
+    assert.equal(await closeConnectionsNamed(`${queue}:`), 1);
+    await reconnected; // -> reconnecting
+    await waitFor('ready again', () => publisher.state === 'ready');
+    const confirmedAfterReconnect = publisher.stats().confirmed;
+    await waitFor('1,000 more confirms', () => publisher.stats().confirmed >= confirmedAfterReconnect + 1000);
+    stop = true;
+    await producer;
+    await log.all(25_000); // none hangs
+    const ids = (await admin.drain(queue)).map((m) => String(m.properties.messageId));
+    const inQueue = new Set(ids);
+    const stats = publisher.stats();
+    const rejectedInQueue = [...log.rejected.keys()].filter((id) => inQueue.has(id)).length;
+    console.log(
+      `connection loss (republishUnconfirmed=${republishUnconfirmed}): sent ${sent}; ${JSON.stringify(log.summary())}; in flight at kill ${inFlightAtKill}; queue ${ids.length} (${inQueue.size} distinct, duplicates ${ids.length - inQueue.size}); rejected-but-in-queue (unknown fate) ${rejectedInQueue}; republished ${stats.republished}`,
+    );
+    assert.equal(log.settled, sent);
+    for (const id of log.resolved) assert.ok(inQueue.has(id), `${id} resolved but missing from the queue`);
+    for (const e of log.rejected.values()) assert.ok(e instanceof PublishUnconfirmedError, `unexpected ${e.name}: ${e.message}`);
+    if (republishUnconfirmed) {
+      assert.equal(log.rejected.size, 0);
+      assert.equal(inQueue.size, sent);
+      assert.ok(stats.republished > 0);
+    } else {
+      assert.ok(log.rejected.size > 0, 'the kill should catch some messages unconfirmed');
+      assert.ok(log.rejected.size <= 200);
+    }
+  } finally {
+    await publisher.close();
+    await admin.cleanup();
+  }
+}
+
+test('connection closed by the broker mid-stream: every publish resolves (and is queued) or rejects unconfirmed; none hangs', () =>
+  streamThroughConnectionLoss(false));
+
+test('connection closed mid-stream with republishUnconfirmed: every message ends up in the queue (duplicates allowed)', () =>
+  streamThroughConnectionLoss(true));
