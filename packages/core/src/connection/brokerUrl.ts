@@ -34,7 +34,8 @@ export function parseBrokerUrl(url: string): BrokerAddress {
   try {
     parsed = new URL(url);
   } catch {
-    throw new WarrenError('WARREN_ERR_BAD_URL', `"${shown}" is not a valid broker URL; expected amqp://user:password@host:5672/vhost`);
+    // Not echoed: a string that does not parse may hold a password we cannot tell apart.
+    throw new WarrenError('WARREN_ERR_BAD_URL', 'the broker URL is not a valid URL; expected amqp://user:password@host:5672/vhost (percent-encode reserved characters in the password)');
   }
   const protocol = parsed.protocol.slice(0, -1);
   if (protocol !== 'amqp' && protocol !== 'amqps') {
