@@ -8,7 +8,10 @@ import { fixture, spawnWarren } from '../support/cli.js';
 
 const lines = (file: string, prefix: string): string[] => {
   try {
-    return readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length));
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith(prefix))
+      .map((l) => l.slice(prefix.length));
   } catch {
     return [];
   }
@@ -28,9 +31,15 @@ describe('warren start', () => {
     admin.trackQueue(queue);
     const out = join(tmpdir(), `${queue}.log`);
     rmSync(out, { force: true });
-    await admin.channel.assertQueue(queue, { durable: true, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': `${queue}.dlq` } });
+    await admin.channel.assertQueue(queue, {
+      durable: true,
+      arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': `${queue}.dlq` },
+    });
     const ids = Array.from({ length: 60 }, (_, i) => `s${i}`);
-    await admin.sendMany(queue, ids.map((id) => ({ id })));
+    await admin.sendMany(
+      queue,
+      ids.map((id) => ({ id })),
+    );
     const { child, exited } = spawnWarren(['start', fixture('slowApp'), '--grace', '5000'], {
       FIXTURE_QUEUE: queue,
       FIXTURE_DELAY_MS: '1500',
@@ -62,8 +71,14 @@ describe('warren start', () => {
     admin.trackQueue(queue);
     const out = join(tmpdir(), `${queue}.log`);
     rmSync(out, { force: true });
-    await admin.channel.assertQueue(queue, { durable: true, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': `${queue}.dlq` } });
-    await admin.sendMany(queue, Array.from({ length: 10 }, (_, i) => ({ id: `d${i}` })));
+    await admin.channel.assertQueue(queue, {
+      durable: true,
+      arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': `${queue}.dlq` },
+    });
+    await admin.sendMany(
+      queue,
+      Array.from({ length: 10 }, (_, i) => ({ id: `d${i}` })),
+    );
     const { child, exited } = spawnWarren(['start', fixture('slowApp'), '--grace', '30000'], {
       FIXTURE_QUEUE: queue,
       FIXTURE_DELAY_MS: '60000',
@@ -121,6 +136,11 @@ describe('warren start', () => {
 
   after(async () => {
     // No connection of a test child may outlive it.
-    await waitFor('no fixture connections left', async () => !(await rabbitmqctl('list_connections', 'client_properties')).includes('fixture:'), 10_000, 200);
+    await waitFor(
+      'no fixture connections left',
+      async () => !(await rabbitmqctl('list_connections', 'client_properties')).includes('fixture:'),
+      10_000,
+      200,
+    );
   });
 });

@@ -34,14 +34,20 @@ describe('back-pressure through prefetch and concurrency', () => {
     const app: WarrenApp = await startTestApp({ consumers: [SlowWorker] });
     try {
       const ids = Array.from({ length: 300 }, (_, i) => `m${i}`);
-      await admin.sendMany(queue, ids.map((id) => ({ id })));
+      await admin.sendMany(
+        queue,
+        ids.map((id) => ({ id })),
+      );
       const unackedSamples: number[] = [];
       // The broker's own count of unacked deliveries, sampled while the backlog drains.
       while (tally.total < 250) unackedSamples.push((await queueCounts(queue)).unacked);
       await waitFor('all handled', () => tally.total >= 300, 30_000);
       assert.equal(gauge.max, 10, 'most handlers at once');
       assert.ok(unackedSamples.length > 0 && Math.max(...unackedSamples) <= 10, `broker unacked samples ${unackedSamples}`);
-      assert.ok(unackedSamples.some((n) => n === 10), `the window was seen full: ${unackedSamples}`);
+      assert.ok(
+        unackedSamples.some((n) => n === 10),
+        `the window was seen full: ${unackedSamples}`,
+      );
       assert.deepEqual(tally.missing(ids), []);
       assert.equal(tally.duplicates(), 0);
       const stats = app.consumers[0]?.stats();
@@ -79,7 +85,10 @@ describe('back-pressure through prefetch and concurrency', () => {
     }
     const app = await startTestApp({ consumers: [LimitedWorker] });
     try {
-      await admin.sendMany(queue, Array.from({ length: 40 }, (_, i) => ({ i })));
+      await admin.sendMany(
+        queue,
+        Array.from({ length: 40 }, (_, i) => ({ i })),
+      );
       await waitFor('4 handlers blocked on the gate', () => gauge.current === 4);
       await waitFor('broker shows a full prefetch window', async () => (await queueCounts(queue)).unacked === 10, 10_000, 100);
       assert.equal(gauge.current, 4);

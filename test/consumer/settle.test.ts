@@ -27,7 +27,10 @@ describe('settling', () => {
     }
     const app = await startTestApp({ consumers: [FailingWorker] });
     try {
-      await admin.sendMany(queue, [1, 2, 3, 4, 5].map((n) => ({ n })));
+      await admin.sendMany(
+        queue,
+        [1, 2, 3, 4, 5].map((n) => ({ n })),
+      );
       const dlq = deadLetterQueueName(queue);
       await waitFor('one message in the DLQ', async () => (await admin.depth(dlq)) === 1);
       await waitFor('all settled', () => app.consumers[0]?.stats().acked === 4 && app.consumers[0]?.stats().deadLettered === 1);

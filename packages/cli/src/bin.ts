@@ -2,9 +2,9 @@
 import 'reflect-metadata';
 import { WarrenError } from '@warren/core';
 import { Command } from 'commander';
+import { registerDlqCommands } from './commands/dlq.js';
 import { startCommand } from './commands/start.js';
 import { exitCodes } from './exitCodes.js';
-import { registerDlqCommands } from './commands/dlq.js';
 
 const program = new Command('warren')
   .description('Run Warren apps (RabbitMQ workers with back-pressure) and operate their queues.')
@@ -33,7 +33,11 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   // One line a person can act on; no stack trace for errors Warren explains itself.
   if (WarrenError.is(error)) {
     process.stderr.write(`warren: ${error.message}\n`);
-    process.exit(error.code === 'WARREN_ERR_CONFIG' || error.code === 'WARREN_ERR_BAD_URL' || error.code === 'WARREN_ERR_TOPOLOGY' ? exitCodes.config : exitCodes.connection);
+    process.exit(
+      error.code === 'WARREN_ERR_CONFIG' || error.code === 'WARREN_ERR_BAD_URL' || error.code === 'WARREN_ERR_TOPOLOGY'
+        ? exitCodes.config
+        : exitCodes.connection,
+    );
   }
   process.stderr.write(`warren: ${error instanceof Error ? error.message : String(error)}\n`);
   if (process.env.WARREN_DEBUG !== undefined && error instanceof Error) process.stderr.write(`${error.stack}\n`);

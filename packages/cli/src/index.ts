@@ -1,2 +1,2 @@
-export { loadApp } from './loadApp.js';
 export { exitCodes } from './exitCodes.js';
+export { loadApp } from './loadApp.js';

@@ -5,5 +5,8 @@ import { pino } from 'pino';
 export function cliLogger(name: string): Logger {
   const pretty = process.env.WARREN_LOG_FORMAT === 'pretty' || (process.stdout.isTTY === true && process.env.WARREN_LOG_FORMAT !== 'json');
   if (!pretty) return createLogger({ name });
-  return createLogger({ name }, pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } }));
+  return createLogger(
+    { name },
+    pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } }),
+  );
 }

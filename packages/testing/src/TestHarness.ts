@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import * as amqp from 'amqplib';
 import {
   type AppDefinition,
   type AppRunOptions,
@@ -10,6 +9,7 @@ import {
   silentLogger,
   WarrenApp,
 } from '@warren/core';
+import * as amqp from 'amqplib';
 import { startTestBroker, type TestBroker } from './startTestBroker.js';
 
 /** What became of one message, as the consumer settled it. */
@@ -84,7 +84,11 @@ export class TestHarness {
    * Publishes `body` to `queue` (with a confirm) and resolves with its first outcome. For a
    * message that will be retried, call `nextOutcome(messageId)` for the later ones.
    */
-  async publish(queue: string, body: unknown, options: PublishOptions & { waitMs?: number } = {}): Promise<MessageOutcome & { messageId: string }> {
+  async publish(
+    queue: string,
+    body: unknown,
+    options: PublishOptions & { waitMs?: number } = {},
+  ): Promise<MessageOutcome & { messageId: string }> {
     const messageId = options.messageId ?? randomUUID();
     const { waitMs, ...publishOptions } = options;
     const outcome = this.nextOutcome(messageId, waitMs);

@@ -1,5 +1,5 @@
-import * as amqp from 'amqplib';
 import { redactUrl } from '@warren/core';
+import * as amqp from 'amqplib';
 
 export interface TestBroker {
   /** AMQP URL of the broker. */

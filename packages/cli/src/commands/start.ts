@@ -1,7 +1,7 @@
 import { type AppRunOptions, redactUrl, urlsFromEnv, WarrenApp } from '@warren/core';
+import { exitCodes } from '../exitCodes.js';
 import { loadApp } from '../loadApp.js';
 import { cliLogger } from '../logging.js';
-import { exitCodes } from '../exitCodes.js';
 
 export interface StartOptions {
   url?: string;

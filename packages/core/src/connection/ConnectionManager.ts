@@ -70,7 +70,8 @@ export class ConnectionManager {
     this.role = options.role;
     this.#addresses = parseBrokerUrls(options.urls);
     if (options.shuffle === true) this.#addresses.sort(() => Math.random() - 0.5);
-    this.#reconnect = options.reconnect === false ? false : { ...DEFAULT_BACKOFF, maxAttempts: Number.POSITIVE_INFINITY, ...options.reconnect };
+    this.#reconnect =
+      options.reconnect === false ? false : { ...DEFAULT_BACKOFF, maxAttempts: Number.POSITIVE_INFINITY, ...options.reconnect };
     this.#log = (options.logger ?? silentLogger()).child({ connection: options.role });
   }
 
@@ -121,7 +122,8 @@ export class ConnectionManager {
   /** Resolves once connected (at once if connected now); rejects if the connection closes or fails for good. */
   waitForConnected(): Promise<void> {
     if (this.#state === 'connected') return Promise.resolve();
-    if (this.#state === 'closed' || this.#state === 'failed') return Promise.reject(new ClosedError(`connection (${this.role}) is ${this.#state}`));
+    if (this.#state === 'closed' || this.#state === 'failed')
+      return Promise.reject(new ClosedError(`connection (${this.role}) is ${this.#state}`));
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
@@ -230,7 +232,9 @@ export class ConnectionManager {
   #scheduleReconnect(attempt: number, cause: Error): void {
     const policy = this.#reconnect as ReconnectOptions;
     if (attempt > policy.maxAttempts) {
-      this.#fail(new ConnectionError('WARREN_ERR_CONNECT', `gave up reconnecting after ${policy.maxAttempts} attempts: ${cause.message}`, { cause }));
+      this.#fail(
+        new ConnectionError('WARREN_ERR_CONNECT', `gave up reconnecting after ${policy.maxAttempts} attempts: ${cause.message}`, { cause }),
+      );
       return;
     }
     // The first retry after a loss goes to the next URL at once (failover), later ones back off.

@@ -35,14 +35,14 @@ export function parseBrokerUrl(url: string): BrokerAddress {
     parsed = new URL(url);
   } catch {
     // Not echoed: a string that does not parse may hold a password we cannot tell apart.
-    throw new WarrenError('WARREN_ERR_BAD_URL', 'the broker URL is not a valid URL; expected amqp://user:password@host:5672/vhost (percent-encode reserved characters in the password)');
+    throw new WarrenError(
+      'WARREN_ERR_BAD_URL',
+      'the broker URL is not a valid URL; expected amqp://user:password@host:5672/vhost (percent-encode reserved characters in the password)',
+    );
   }
   const protocol = parsed.protocol.slice(0, -1);
   if (protocol !== 'amqp' && protocol !== 'amqps') {
-    throw new WarrenError(
-      'WARREN_ERR_BAD_URL',
-      `broker URL "${shown}" uses "${parsed.protocol}"; it must start with amqp:// or amqps://`,
-    );
+    throw new WarrenError('WARREN_ERR_BAD_URL', `broker URL "${shown}" uses "${parsed.protocol}"; it must start with amqp:// or amqps://`);
   }
   if (parsed.hostname === '') {
     throw new WarrenError('WARREN_ERR_BAD_URL', `broker URL "${shown}" has no host`);
@@ -52,7 +52,10 @@ export function parseBrokerUrl(url: string): BrokerAddress {
   if (heartbeatText !== null) {
     heartbeat = Number(heartbeatText);
     if (!Number.isInteger(heartbeat) || heartbeat < 0) {
-      throw new WarrenError('WARREN_ERR_BAD_URL', `broker URL "${shown}": heartbeat must be a whole number of seconds, got "${heartbeatText}"`);
+      throw new WarrenError(
+        'WARREN_ERR_BAD_URL',
+        `broker URL "${shown}": heartbeat must be a whole number of seconds, got "${heartbeatText}"`,
+      );
     }
   }
   const hasCredentials = parsed.username !== '' || parsed.password !== '';

@@ -16,10 +16,17 @@ export function describeConnectError(error: unknown, where: string): WarrenError
   const message = typeof e.message === 'string' ? e.message : String(error);
   const code = e.code;
   if (code === 403 || /ACCESS[-_]REFUSED/.test(message)) {
-    return new ConnectionError('WARREN_ERR_AUTH', `broker ${where} refused the login: wrong user name or password (403 ACCESS_REFUSED)`, { cause: error, transient: false });
+    return new ConnectionError('WARREN_ERR_AUTH', `broker ${where} refused the login: wrong user name or password (403 ACCESS_REFUSED)`, {
+      cause: error,
+      transient: false,
+    });
   }
   if (code === 530 || /Expected ConnectionOpenOk/.test(message) || /NOT_ALLOWED/.test(message)) {
-    return new ConnectionError('WARREN_ERR_VHOST', `broker ${where}: the virtual host does not exist or this user may not use it (530 NOT_ALLOWED)`, { cause: error, transient: false });
+    return new ConnectionError(
+      'WARREN_ERR_VHOST',
+      `broker ${where}: the virtual host does not exist or this user may not use it (530 NOT_ALLOWED)`,
+      { cause: error, transient: false },
+    );
   }
   if (/Expected amqp: or amqps:/.test(message)) {
     return new WarrenError('WARREN_ERR_BAD_URL', `broker URL ${where} must start with amqp:// or amqps://`, { cause: error });
@@ -34,5 +41,9 @@ export function describeConnectError(error: unknown, where: string): WarrenError
   };
   const sysCode = typeof code === 'string' ? code : /connect ETIMEDOUT/.test(message) ? 'ETIMEDOUT' : undefined;
   const reason = (sysCode !== undefined ? reasons[sysCode] : undefined) ?? message;
-  return new ConnectionError('WARREN_ERR_CONNECT', `cannot reach broker ${where}: ${reason}${sysCode !== undefined ? ` (${sysCode})` : ''}`, { cause: error, transient: true });
+  return new ConnectionError(
+    'WARREN_ERR_CONNECT',
+    `cannot reach broker ${where}: ${reason}${sysCode !== undefined ? ` (${sysCode})` : ''}`,
+    { cause: error, transient: true },
+  );
 }

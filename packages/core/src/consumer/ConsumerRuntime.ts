@@ -11,8 +11,8 @@ import type { TypedEvents } from '../observability/TypedEvents.js';
 import type { ResolvedConsumerOptions } from '../options/resolveConsumerOptions.js';
 import { assertRetryQueue, declareConsumerTopology } from '../topology/declareConsumerTopology.js';
 import { deadLetterQueueName, retryQueueName } from '../topology/names.js';
-import { decodeBody } from './decode.js';
 import { Delivery } from './Delivery.js';
+import { decodeBody } from './decode.js';
 import { HEADER, intHeader, truncate } from './headers.js';
 import { type DeadLetterReason, decideOutcome, describeFailure, type Outcome } from './outcome.js';
 import type { Republisher, RepublishOptions } from './Republisher.js';
@@ -84,7 +84,17 @@ export class ConsumerRuntime {
   #stopping: Promise<void> | undefined;
   #drained: (() => void) | undefined;
   #lastDeliveryAt = 0;
-  readonly #counts = { received: 0, acked: 0, retried: 0, deadLettered: 0, requeued: 0, dropped: 0, redeliveriesCounted: 0, unsettleable: 0, channelOpens: 0 };
+  readonly #counts = {
+    received: 0,
+    acked: 0,
+    retried: 0,
+    deadLettered: 0,
+    requeued: 0,
+    dropped: 0,
+    redeliveriesCounted: 0,
+    unsettleable: 0,
+    channelOpens: 0,
+  };
 
   constructor(options: ResolvedConsumerOptions, handler: MessageHandler, deps: Deps) {
     this.options = options;
@@ -182,7 +192,10 @@ export class ConsumerRuntime {
       // Handlers that honour the signal settle (requeue) promptly; the rest are left to the
       // broker, which requeues whatever is unacked when the channel closes.
       if (!(await this.#waitForDrain(Math.min(2000, Math.max(200, graceMs))))) {
-        this.#log.warn({ inFlight: this.#inFlight.size }, 'handlers ignored the abort: their messages return to the queue on channel close');
+        this.#log.warn(
+          { inFlight: this.#inFlight.size },
+          'handlers ignored the abort: their messages return to the queue on channel close',
+        );
       }
     }
     const channel = this.#channel;
@@ -334,11 +347,19 @@ export class ConsumerRuntime {
    */
   async #countRedelivery(delivery: Delivery): Promise<void> {
     if (delivery.attempt > this.options.redeliveryLimit) {
-      await this.#settle(delivery, { action: 'dead-letter', reason: 'redelivery-limit' }, new Error(`delivered ${delivery.attempt} times, more than redeliveryLimit (${this.options.redeliveryLimit})`));
+      await this.#settle(
+        delivery,
+        { action: 'dead-letter', reason: 'redelivery-limit' },
+        new Error(`delivered ${delivery.attempt} times, more than redeliveryLimit (${this.options.redeliveryLimit})`),
+      );
       return;
     }
     try {
-      await this.#deps.republisher.send(this.options.queue, delivery.body, this.#republishOptions(delivery, { [HEADER.attempt]: delivery.attempt }));
+      await this.#deps.republisher.send(
+        this.options.queue,
+        delivery.body,
+        this.#republishOptions(delivery, { [HEADER.attempt]: delivery.attempt }),
+      );
       this.#counts.redeliveriesCounted++;
       delivery.settled = true;
       this.#brokerSettle(delivery, 'ack');
@@ -427,7 +448,10 @@ export class ConsumerRuntime {
   async #retry(delivery: Delivery, delayMs: number, error: unknown): Promise<boolean> {
     const queue = this.options.queue;
     const failure = describeFailure(error);
-    this.#log.info({ messageId: delivery.messageId, attempt: delivery.attempt, delayMs, err: failure.message }, 'handler failed; retrying later');
+    this.#log.info(
+      { messageId: delivery.messageId, attempt: delivery.attempt, delayMs, err: failure.message },
+      'handler failed; retrying later',
+    );
     const extra: Record<string, unknown> = {
       [HEADER.attempt]: delivery.attempt + 1,
       [HEADER.error]: failure.name,
@@ -469,7 +493,16 @@ export class ConsumerRuntime {
 
   async #deadLetter(delivery: Delivery, reason: DeadLetterReason, error: unknown): Promise<boolean> {
     const failure = describeFailure(error);
-    this.#log.warn({ messageId: delivery.messageId, attempt: delivery.attempt, reason, err: failure.message, stack: error instanceof Error ? error.stack : undefined }, 'dead-lettering message');
+    this.#log.warn(
+      {
+        messageId: delivery.messageId,
+        attempt: delivery.attempt,
+        reason,
+        err: failure.message,
+        stack: error instanceof Error ? error.stack : undefined,
+      },
+      'dead-lettering message',
+    );
     if (!this.options.deadLetter) {
       const ok = this.#brokerSettle(delivery, 'drop');
       if (ok) this.#counts.dropped++;
@@ -491,7 +524,10 @@ export class ConsumerRuntime {
       await this.#deps.republisher.send(deadLetterQueueName(this.options.queue), delivery.body, this.#republishOptions(delivery, headers));
     } catch (publishError) {
       // The queue's own dead-letter route still takes it (with the broker's x-death, without our reasons).
-      this.#log.warn({ err: (publishError as Error).message }, 'could not publish to the DLQ with reasons; dead-lettering through the queue');
+      this.#log.warn(
+        { err: (publishError as Error).message },
+        'could not publish to the DLQ with reasons; dead-lettering through the queue',
+      );
       const ok = this.#brokerSettle(delivery, 'drop');
       if (ok) this.#counts.deadLettered++;
       return ok;

@@ -24,13 +24,28 @@ describe('decodeBody', () => {
   it('hands other content types over as a Buffer, unless the consumer takes only JSON', () => {
     const body = Buffer.from('<xml/>');
     assert.equal(decodeBody(body, 'text/xml', json), body);
-    assert.equal(reason(() => decodeBody(body, 'text/xml', { ...json, decode: 'json-only' })), 'content-type');
+    assert.equal(
+      reason(() => decodeBody(body, 'text/xml', { ...json, decode: 'json-only' })),
+      'content-type',
+    );
   });
   it('refuses bad JSON, empty bodies and oversize ones (before parsing)', () => {
-    assert.equal(reason(() => decodeBody(Buffer.from('{'), 'application/json', json)), 'invalid-json');
-    assert.equal(reason(() => decodeBody(Buffer.alloc(0), 'application/json', json)), 'empty');
-    assert.equal(reason(() => decodeBody(Buffer.alloc(2000, 0x20), 'application/json', json)), 'too-large');
-    assert.equal(reason(() => decodeBody(Buffer.alloc(2000), undefined, { decode: 'buffer', maxBytes: 10 })), 'too-large');
+    assert.equal(
+      reason(() => decodeBody(Buffer.from('{'), 'application/json', json)),
+      'invalid-json',
+    );
+    assert.equal(
+      reason(() => decodeBody(Buffer.alloc(0), 'application/json', json)),
+      'empty',
+    );
+    assert.equal(
+      reason(() => decodeBody(Buffer.alloc(2000, 0x20), 'application/json', json)),
+      'too-large',
+    );
+    assert.equal(
+      reason(() => decodeBody(Buffer.alloc(2000), undefined, { decode: 'buffer', maxBytes: 10 })),
+      'too-large',
+    );
   });
 });
 
@@ -40,11 +55,21 @@ describe('validatePayload', () => {
       version: 1 as const,
       vendor: 'test',
       validate: (v: unknown) =>
-        typeof (v as { id?: unknown }).id === 'string' ? { value: v } : { issues: [{ message: 'Required', path: ['id'] }, { message: 'bad', path: [{ key: 'items' }, 0] }] },
+        typeof (v as { id?: unknown }).id === 'string'
+          ? { value: v }
+          : {
+              issues: [
+                { message: 'Required', path: ['id'] },
+                { message: 'bad', path: [{ key: 'items' }, 0] },
+              ],
+            },
     },
   };
   it('returns the value when valid and lists paths and messages when not', async () => {
     assert.deepEqual(await validatePayload(schema, { id: 'a' }), { id: 'a' });
-    await assert.rejects(validatePayload(schema, {}), (e: unknown) => e instanceof DecodeError && e.reason === 'schema' && e.message.includes('id: Required; items.0: bad'));
+    await assert.rejects(
+      validatePayload(schema, {}),
+      (e: unknown) => e instanceof DecodeError && e.reason === 'schema' && e.message.includes('id: Required; items.0: bad'),
+    );
   });
 });

@@ -7,7 +7,11 @@ const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
  * Turns a body into the handler's payload, per the consumer's `decode` option. Size is checked
  * before parsing: JSON.parse of a huge body blocks the event loop (and the heartbeats).
  */
-export function decodeBody(body: Buffer, contentType: string | undefined, options: Pick<ResolvedConsumerOptions, 'decode' | 'maxBytes'>): unknown {
+export function decodeBody(
+  body: Buffer,
+  contentType: string | undefined,
+  options: Pick<ResolvedConsumerOptions, 'decode' | 'maxBytes'>,
+): unknown {
   if (body.length > options.maxBytes) {
     throw new DecodeError('too-large', `body is ${body.length} bytes, more than maxBytes (${options.maxBytes})`);
   }

@@ -38,7 +38,8 @@ describe('decideOutcome: every error class x attempts left', () => {
     ['UnrecoverableError', new UnrecoverableError('never')],
   ] as const) {
     it(`${label} dead-letters at once, attempts left or not`, () => {
-      for (const attempt of [1, 2, 3]) assert.deepEqual(decideOutcome(error, attempt, retry), { action: 'dead-letter', reason: 'rejected' });
+      for (const attempt of [1, 2, 3])
+        assert.deepEqual(decideOutcome(error, attempt, retry), { action: 'dead-letter', reason: 'rejected' });
     });
   }
 

@@ -113,7 +113,13 @@ export class WarrenApp {
     if (resolved.size === 0) throw new ConfigError(`none of the app's consumers matches ${JSON.stringify(options.only)}`);
 
     const urls = options.urls ?? urlsFromEnv();
-    const connectionOptions = { urls, appName, logger: log, heartbeatSec: options.heartbeatSec ?? 10, startAttempts: options.startAttempts ?? 1 };
+    const connectionOptions = {
+      urls,
+      appName,
+      logger: log,
+      heartbeatSec: options.heartbeatSec ?? 10,
+      startAttempts: options.startAttempts ?? 1,
+    };
     const consumeConnection = new ConnectionManager({ ...connectionOptions, role: 'consume' });
     const publishConnection = new ConnectionManager({ ...connectionOptions, role: 'publish' });
     const publisher = new Publisher({ ...options.publisher, connection: publishConnection, appName, logger: log });
@@ -125,7 +131,11 @@ export class WarrenApp {
     const events = new TypedEvents<AppEvents>();
     const consumers: ConsumerRuntime[] = [];
     for (const [cls, opts] of resolved) {
-      if (!container.isBound(cls)) container.bind(cls as unknown as new () => unknown).toSelf().inSingletonScope();
+      if (!container.isBound(cls))
+        container
+          .bind(cls as unknown as new () => unknown)
+          .toSelf()
+          .inSingletonScope();
       let handler: MessageHandler;
       try {
         handler = container.get(cls as unknown as symbol) as MessageHandler;
@@ -133,7 +143,8 @@ export class WarrenApp {
         const first = ((error as Error).message ?? String(error)).split('\n')[0];
         throw new ConfigError(`@Consumer ${cls.name}: cannot be created: ${first} (bind it in defineApp's configure)`, { cause: error });
       }
-      if (typeof handler.handle !== 'function') throw new ConfigError(`@Consumer ${cls.name}: must extend Worker and implement handle(payload, ctx)`);
+      if (typeof handler.handle !== 'function')
+        throw new ConfigError(`@Consumer ${cls.name}: must extend Worker and implement handle(payload, ctx)`);
       const runtime = new ConsumerRuntime(opts, handler, { connection: consumeConnection, republisher: publisher, logger: log, events });
       consumers.push(runtime);
     }
@@ -194,7 +205,7 @@ export class WarrenApp {
     if (p.inFlight > 0 || p.buffered > 0) clean = false;
     this.#state = 'stopped';
     const report = { clean, durationMs: Date.now() - started, consumers };
-    this.log.info({ clean, durationMs: report.durationMs }, 'stopped');
+    this.log.info({ clean, durationMs: report.durationMs, consumers, publisher: p }, 'stopped');
     return report;
   }
 

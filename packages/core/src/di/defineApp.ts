@@ -10,7 +10,7 @@ export interface AppDefinition {
   name?: string;
   consumers: readonly ConsumerClass[];
   /** Binds the consumers' dependencies. `Publisher` and `Logger` are bound already. */
-  configure?: (container: Container) => void | Promise<void>;
+  configure?: (container: Container) => unknown;
   /** Default grace period for in-flight handlers at shutdown. Default 10 000 ms. */
   shutdownGraceMs?: number;
 }

@@ -28,8 +28,24 @@ export const DEFAULT_PREFETCH = 32;
 export const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 const EXCHANGE_TYPES: readonly string[] = ['direct', 'topic', 'fanout', 'headers'];
 const KNOWN_OPTIONS = new Set([
-  'queue', 'prefetch', 'concurrency', 'durable', 'queueType', 'arguments', 'declare', 'exchange', 'routingKey',
-  'deadLetter', 'retry', 'redeliveryLimit', 'timeoutMs', 'shutdownGraceMs', 'schema', 'maxBytes', 'decode', 'name',
+  'queue',
+  'prefetch',
+  'concurrency',
+  'durable',
+  'queueType',
+  'arguments',
+  'declare',
+  'exchange',
+  'routingKey',
+  'deadLetter',
+  'retry',
+  'redeliveryLimit',
+  'timeoutMs',
+  'shutdownGraceMs',
+  'schema',
+  'maxBytes',
+  'decode',
+  'name',
 ]);
 /** 65535: the most a basic.qos prefetch-count (a short) can hold. */
 const MAX_PREFETCH = 65_535;
@@ -38,7 +54,11 @@ const MAX_PREFETCH = 65_535;
  * Checks a consumer's options and fills in defaults. Throws a ConfigError naming the consumer
  * and the option, so a bad option stops `warren start` before any message is taken.
  */
-export function resolveConsumerOptions(className: string, options: ConsumerOptions, defaults: { shutdownGraceMs?: number } = {}): ResolvedConsumerOptions {
+export function resolveConsumerOptions(
+  className: string,
+  options: ConsumerOptions,
+  defaults: { shutdownGraceMs?: number } = {},
+): ResolvedConsumerOptions {
   const fail = (option: string, problem: string): never => {
     throw new ConfigError(`@Consumer ${className}: option "${option}" ${problem}`);
   };
@@ -59,15 +79,18 @@ export function resolveConsumerOptions(className: string, options: ConsumerOptio
   };
 
   if (typeof options.queue !== 'string' || options.queue.trim() === '') fail('queue', 'must be a non-empty queue name');
-  if (options.queue.length > 200) fail('queue', 'must be at most 200 characters (RabbitMQ allows 255, and Warren derives .retry.<ms> names from it)');
+  if (options.queue.length > 200)
+    fail('queue', 'must be at most 200 characters (RabbitMQ allows 255, and Warren derives .retry.<ms> names from it)');
   if (options.queue.startsWith('amq.')) fail('queue', 'must not start with "amq." (reserved by RabbitMQ)');
 
   const prefetch = options.prefetch === undefined ? DEFAULT_PREFETCH : int('prefetch', options.prefetch, 1, MAX_PREFETCH);
   const concurrency = options.concurrency === undefined ? prefetch : int('concurrency', options.concurrency, 1, MAX_PREFETCH);
-  if (concurrency > prefetch) fail('concurrency', `(${concurrency}) must not exceed prefetch (${prefetch}): handlers beyond prefetch would never get a message`);
+  if (concurrency > prefetch)
+    fail('concurrency', `(${concurrency}) must not exceed prefetch (${prefetch}): handlers beyond prefetch would never get a message`);
 
   const queueType = options.queueType ?? 'classic';
-  if (queueType !== 'classic' && queueType !== 'quorum') fail('queueType', `must be 'classic' or 'quorum', got ${JSON.stringify(queueType)}`);
+  if (queueType !== 'classic' && queueType !== 'quorum')
+    fail('queueType', `must be 'classic' or 'quorum', got ${JSON.stringify(queueType)}`);
   const durable = bool('durable', options.durable, true);
   if (queueType === 'quorum' && !durable) fail('durable', 'must be true for a quorum queue');
 
@@ -99,20 +122,31 @@ export function resolveConsumerOptions(className: string, options: ConsumerOptio
     const r = options.retry;
     if (typeof r !== 'object' || r === null) fail('retry', 'must be { attempts, delayMs }');
     const attempts = int('retry.attempts', r.attempts, 1, 1000);
-    const delays = typeof r.delayMs === 'number' ? [r.delayMs] : Array.isArray(r.delayMs) ? [...r.delayMs] : fail('retry.delayMs', 'must be a number or an array of numbers');
+    const delays =
+      typeof r.delayMs === 'number'
+        ? [r.delayMs]
+        : Array.isArray(r.delayMs)
+          ? [...r.delayMs]
+          : fail('retry.delayMs', 'must be a number or an array of numbers');
     if (delays.length === 0) fail('retry.delayMs', 'must hold at least one delay');
     // A delay queue per distinct delay: cap them at a day so a typo cannot park messages for years.
-    delays.forEach((d, i) => int(`retry.delayMs[${i}]`, d, 1, 86_400_000));
+    for (const [i, d] of delays.entries()) int(`retry.delayMs[${i}]`, d, 1, 86_400_000);
     const jitter = r.jitter ?? 0;
-    if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) fail('retry.jitter', `must be between 0 and 1, got ${JSON.stringify(jitter)}`);
+    if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1))
+      fail('retry.jitter', `must be between 0 and 1, got ${JSON.stringify(jitter)}`);
     retry = { attempts, delaysMs: delays, jitter };
   }
-  const redeliveryLimit = options.redeliveryLimit === undefined ? Math.max(5, retry.attempts) : int('redeliveryLimit', options.redeliveryLimit, 1, 10_000);
+  const redeliveryLimit =
+    options.redeliveryLimit === undefined ? Math.max(5, retry.attempts) : int('redeliveryLimit', options.redeliveryLimit, 1, 10_000);
   const timeoutMs = options.timeoutMs === undefined ? undefined : int('timeoutMs', options.timeoutMs, 1, 86_400_000);
-  const shutdownGraceMs = options.shutdownGraceMs === undefined ? (defaults.shutdownGraceMs ?? 10_000) : int('shutdownGraceMs', options.shutdownGraceMs, 0, 3_600_000);
+  const shutdownGraceMs =
+    options.shutdownGraceMs === undefined
+      ? (defaults.shutdownGraceMs ?? 10_000)
+      : int('shutdownGraceMs', options.shutdownGraceMs, 0, 3_600_000);
   const maxBytes = options.maxBytes === undefined ? DEFAULT_MAX_BYTES : int('maxBytes', options.maxBytes, 1, 512 * 1024 * 1024);
   const decode = options.decode ?? 'json';
-  if (decode !== 'json' && decode !== 'json-only' && decode !== 'buffer') fail('decode', `must be 'json', 'json-only' or 'buffer', got ${JSON.stringify(decode)}`);
+  if (decode !== 'json' && decode !== 'json-only' && decode !== 'buffer')
+    fail('decode', `must be 'json', 'json-only' or 'buffer', got ${JSON.stringify(decode)}`);
   const schema = options.schema;
   if (schema !== undefined && (typeof schema !== 'object' || schema === null || typeof schema['~standard']?.validate !== 'function')) {
     fail('schema', 'must be a Standard Schema validator (zod, valibot, arktype, ...)');

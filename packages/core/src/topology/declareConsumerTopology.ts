@@ -25,7 +25,11 @@ export function workQueueArguments(options: ResolvedConsumerOptions): Record<str
  * its bindings. Idempotent. With `declare: false` it only checks that the queue exists.
  * A channel error here closes `channel`; the caller opens a fresh one to go on.
  */
-export async function declareConsumerTopology(channel: Channel, options: ResolvedConsumerOptions, extraDelaysMs: Iterable<number> = []): Promise<void> {
+export async function declareConsumerTopology(
+  channel: Channel,
+  options: ResolvedConsumerOptions,
+  extraDelaysMs: Iterable<number> = [],
+): Promise<void> {
   const q = options.queue;
   const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
     try {
@@ -43,7 +47,9 @@ export async function declareConsumerTopology(channel: Channel, options: Resolve
     await step(`declare exchange "${ex.name}"`, () => channel.assertExchange(ex.name, ex.type, { durable: ex.durable }));
   }
   if (options.deadLetter) {
-    await step(`declare dead-letter queue "${deadLetterQueueName(q)}"`, () => channel.assertQueue(deadLetterQueueName(q), { durable: true }));
+    await step(`declare dead-letter queue "${deadLetterQueueName(q)}"`, () =>
+      channel.assertQueue(deadLetterQueueName(q), { durable: true }),
+    );
   }
   await step(`declare queue "${q}"`, () => channel.assertQueue(q, { durable: options.durable, arguments: workQueueArguments(options) }));
   for (const delay of new Set([...options.retry.delaysMs, ...extraDelaysMs])) {
@@ -51,7 +57,9 @@ export async function declareConsumerTopology(channel: Channel, options: Resolve
   }
   if (options.exchange !== undefined) {
     for (const key of options.routingKeys) {
-      await step(`bind "${q}" to "${options.exchange.name}" with "${key}"`, () => channel.bindQueue(q, (options.exchange as { name: string }).name, key));
+      await step(`bind "${q}" to "${options.exchange.name}" with "${key}"`, () =>
+        channel.bindQueue(q, (options.exchange as { name: string }).name, key),
+      );
     }
   }
 }

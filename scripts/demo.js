@@ -1,0 +1,424 @@
+#!/usr/bin/env node
+// `npm start`: runs the orders example under `warren start`, floods it with more orders than it
+// can take, and shows what back-pressure does, as the broker sees it. Plain Node ESM: it runs
+// from the built packages (`npm run build` first, which `npm start` does).
+//
+//   broker answers? -> clean leftovers -> spawn the worker -> burst of orders (confirmed)
+//   -> a live line every 500 ms -> drained (or time limit) -> SIGTERM -> summary -> delete queues
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DEMO_DIR = join(ROOT, '.demo');
+const WORKER_LOG = join(DEMO_DIR, 'worker.log');
+const CLI = join(ROOT, 'packages/cli/dist/bin.js');
+const APP = join(ROOT, 'examples/orders/dist/app.js');
+
+const ORDERS = 3000;
+const INVALID_ORDERS = 3; // amountCents <= 0: the worker rejects them, they go to the DLQ at once
+const PREFETCH = 20; // as in examples/orders/src/OrderPlacedWorker.ts
+const CONCURRENCY = 10;
+const QUEUE = 'orders.placed';
+const DLQ = `${QUEUE}.dlq`;
+const RETRY_QUEUES = [`${QUEUE}.retry.500`, `${QUEUE}.retry.2000`];
+const CHARGED = 'orders.charged';
+const DEMO_QUEUES = [QUEUE, DLQ, ...RETRY_QUEUES, CHARGED, `${CHARGED}.dlq`];
+const TICK_MS = 500;
+const DRAIN_LIMIT_MS = 50_000;
+const STOP_LIMIT_MS = 20_000;
+
+const requireFromCore = createRequire(join(ROOT, 'packages/core/package.json'));
+const amqp = requireFromCore('amqplib');
+
+const URLS = process.env.WARREN_URL ?? process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const URL_ = URLS.split(',')[0].trim();
+const HAS_RABBITMQCTL = await commandExists('rabbitmqctl');
+
+let core;
+let worker;
+let workerExit;
+let connection;
+let cleaning;
+let watching = false;
+let stopRequested;
+
+main().catch(async (error) => {
+  console.error(`\ndemo failed: ${error?.message ?? error}`);
+  await cleanup();
+  process.exit(1);
+});
+
+async function main() {
+  for (const built of [CLI, APP, join(ROOT, 'packages/core/dist/index.js')]) {
+    if (!existsSync(built)) fail(`${relative(ROOT, built)} is missing: run \`npm run build\` first (\`npm start\` does).`);
+  }
+  core = await import(pathToFileURL(join(ROOT, 'packages/core/dist/index.js')).href);
+  const shownUrl = core.redactUrl(URL_);
+
+  // 1. A broker must answer.
+  try {
+    connection = await amqp.connect(URL_, { timeout: 3000 });
+  } catch (error) {
+    console.error(`No RabbitMQ answers at ${shownUrl} (${oneLine(error)}).
+
+Get one, then run \`npm start\` again:
+  - RabbitMQ installed here:   rabbitmq-server -detached      (then: rabbitmqctl await_startup)
+  - Docker available:          docker compose up -d           (RabbitMQ 3.13 with the management UI on :15672)
+  - Elsewhere:                 AMQP_URL=amqp://user:password@host:5672/vhost npm start`);
+    process.exit(1);
+  }
+  connection.on('error', () => undefined);
+  process.on('SIGINT', () => void interrupted('SIGINT'));
+  process.on('SIGTERM', () => void interrupted('SIGTERM'));
+
+  console.log(`Warren demo: the orders example (prefetch ${PREFETCH}, concurrency ${CONCURRENCY}) against ${shownUrl}`);
+
+  // 2. Start from empty queues, unless someone else is using them.
+  const existing = await inspectQueue(QUEUE);
+  if (existing !== undefined && existing.consumerCount > 0) {
+    fail(`"${QUEUE}" already has ${existing.consumerCount} consumer(s): another worker is running. Stop it and try again.`);
+  }
+  await deleteDemoQueues();
+
+  // 3. The worker, exactly as an app team runs it.
+  mkdirSync(DEMO_DIR, { recursive: true });
+  const logFd = openSync(WORKER_LOG, 'w');
+  worker = spawn(process.execPath, [CLI, 'start', APP], {
+    cwd: ROOT,
+    env: { ...process.env, WARREN_URL: URLS, WARREN_LOG_FORMAT: 'json' },
+    stdio: ['ignore', logFd, logFd],
+  });
+  closeSync(logFd);
+  workerExit = new Promise((resolve) => worker.on('exit', (code, signal) => resolve({ code, signal })));
+  console.log(
+    `worker: node ${relative(ROOT, CLI)} start ${relative(ROOT, APP)}  (pid ${worker.pid}, logs in ${relative(ROOT, WORKER_LOG)})`,
+  );
+  await waitForConsumers();
+
+  // Unacked counts come from rabbitmqctl, sampled in the background from now on.
+  const sampler = startUnackedSampler();
+  await sampler.sampleNow();
+
+  // 4. The burst: more orders than the worker can take at once, each resolved on the broker's confirm.
+  const publisher = await core.createPublisher({ urls: URL_, appName: 'warren-demo', maxInFlight: 500 });
+  const total = ORDERS + INVALID_ORDERS;
+  let confirmed = 0;
+  let failedPublishes = 0;
+  const started = Date.now();
+  const publishing = Promise.all(
+    Array.from({ length: total }, (_, i) => {
+      const invalid = i % Math.floor(total / INVALID_ORDERS) === 7;
+      const order = {
+        id: `order-${String(i + 1).padStart(5, '0')}`,
+        customerId: `customer-${(i * 7919) % 500}`,
+        amountCents: invalid ? -100 : 500 + ((i * 37) % 20_000),
+        currency: 'EUR',
+        placedAt: new Date().toISOString(),
+      };
+      return publisher.send(QUEUE, order).then(
+        () => void confirmed++,
+        () => void failedPublishes++,
+      );
+    }),
+  );
+  console.log(`publishing ${total} orders (${INVALID_ORDERS} of them invalid) with publisher confirms...\n`);
+
+  // 5. Watch: the broker's view, every 500 ms.
+  let handledBefore = 0;
+  let lastTick = started;
+  let stopReason = 'time limit reached';
+  watching = true;
+  while (Date.now() - started < DRAIN_LIMIT_MS) {
+    await sleep(TICK_MS);
+    if (stopRequested !== undefined) {
+      stopReason = `${stopRequested} received`;
+      break;
+    }
+    if (worker.exitCode !== null || worker.signalCode !== null) {
+      stopReason = 'the worker exited by itself';
+      break;
+    }
+    const published = confirmed; // before asking the broker, so nothing counts as handled that is not yet visible
+    const ready = (await inspectQueue(QUEUE))?.messageCount ?? 0;
+    const retrying = await countMessages(RETRY_QUEUES);
+    const dead = await countMessages([DLQ]);
+    // Until rabbitmqctl answers for a moment after the burst began, assume a full window.
+    const unacked = sampler.latestAt >= started ? sampler.latest : undefined;
+    const handled = Math.max(0, published - ready - (unacked ?? PREFETCH) - retrying - dead);
+    const now = Date.now();
+    const rate = ((handled - handledBefore) * 1000) / (now - lastTick);
+    handledBefore = handled;
+    lastTick = now;
+    console.log(
+      `${pad(((now - started) / 1000).toFixed(1), 5)}s  published ${pad(published, 4)}/${total}` +
+        `  handled ${pad(handled, 4)} (${pad(Math.round(Math.max(0, rate)), 3)}/s)` +
+        `  in flight ${pad(unacked ?? '?', 2)}/${PREFETCH} unacked` +
+        `  queue ${pad(ready, 4)} ready` +
+        `  retrying ${pad(retrying, 2)}  dlq ${dead}`,
+    );
+    if (confirmed + failedPublishes === total && ready === 0 && retrying === 0) {
+      // Drained once the broker, freshly asked, also holds nothing unacked.
+      const fresh = await sampler.sampleNow();
+      const charged = (await inspectQueue(CHARGED))?.messageCount ?? 0;
+      if ((fresh === undefined || fresh === 0) && charged === 0) {
+        stopReason = 'queue drained';
+        break;
+      }
+    }
+  }
+  await publishing;
+  await publisher.close();
+
+  // 6. Stop the worker the way an orchestrator does, and wait for it.
+  if (stopRequested === 'SIGINT') {
+    // Ctrl-C in a terminal reached the worker too (same process group): give its own stop a moment.
+    await Promise.race([workerExit, sleep(2000)]);
+  }
+  const signalled = worker.exitCode === null && worker.signalCode === null;
+  console.log(`\n${stopReason}${signalled ? ': sending SIGTERM to the worker' : ''}`);
+  const stopAt = Date.now();
+  if (signalled) worker.kill('SIGTERM');
+  const exit = await Promise.race([workerExit, sleep(STOP_LIMIT_MS).then(() => undefined)]);
+  if (exit === undefined) {
+    worker.kill('SIGKILL');
+    await workerExit;
+  }
+  sampler.stop();
+  const stopMs = Date.now() - stopAt;
+
+  // 7. The tally, from the broker and the worker's log.
+  const ready = (await inspectQueue(QUEUE))?.messageCount ?? 0;
+  const retrying = await countMessages(RETRY_QUEUES);
+  const dead = await readDeadLetters();
+  const handled = confirmed - ready - retrying - dead.count;
+  const charged = (await inspectQueue(CHARGED))?.messageCount ?? 0;
+  const log = readWorkerLog();
+  const exitText =
+    exit === undefined ? `killed after ${STOP_LIMIT_MS / 1000} s` : exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+  const withinPrefetch = sampler.max === undefined || sampler.max <= PREFETCH;
+
+  console.log(`
+summary
+  published       ${confirmed} confirmed by the broker${failedPublishes > 0 ? `, ${failedPublishes} failed` : ''}
+  handled         ${handled} acked${ready + retrying > 0 ? `, ${ready + retrying} still queued (${ready} ready, ${retrying} waiting to retry)` : ''}
+  retried         ${log.retries} failed attempts retried through ${RETRY_QUEUES.join(' / ')}${log.recovered > 0 ? `; ${log.recovered} orders then succeeded` : ''}
+  dead-lettered   ${dead.count} in ${DLQ}${dead.reasons.length > 0 ? `: ${dead.reasons.join('; ')}` : ''}
+  max unacked     ${sampler.max ?? 'not observed (no rabbitmqctl)'} / prefetch ${PREFETCH}${sampler.max === undefined ? '' : withinPrefetch ? '  (never above prefetch)' : '  (ABOVE PREFETCH)'}  over ${sampler.samples} samples
+  pipeline        ${charged === 0 ? `every order.charged event consumed from ${CHARGED}` : `${charged} order.charged events left in ${CHARGED}`}
+  worker stop     ${signalled ? `${exitText} ${stopMs} ms after SIGTERM (intake stopped, in-flight work finished, connections closed)` : `${exitText} (not signalled by the demo)`}
+  total           ${((Date.now() - started) / 1000).toFixed(1)} s; worker log: ${relative(ROOT, WORKER_LOG)}`);
+  if (log.errors.length > 0) console.log(`  worker errors   ${log.errors.slice(0, 3).join(' | ')}`);
+
+  await cleanup();
+  if (stopRequested !== undefined) process.exit(130);
+  const ok = withinPrefetch && exit !== undefined && exit.code === 0 && failedPublishes === 0;
+  process.exit(ok ? 0 : 1);
+}
+
+/** Passive declare on a throwaway channel: a missing queue closes the channel (404), not the connection. */
+async function inspectQueue(name) {
+  const channel = await connection.createChannel();
+  channel.on('error', () => undefined);
+  try {
+    const info = await channel.checkQueue(name);
+    await channel.close().catch(() => undefined);
+    return info;
+  } catch {
+    return undefined;
+  }
+}
+
+async function countMessages(queues) {
+  let n = 0;
+  for (const q of queues) n += (await inspectQueue(q))?.messageCount ?? 0;
+  return n;
+}
+
+/** Counts the DLQ and groups its messages by the reason headers Warren wrote. */
+async function readDeadLetters() {
+  const count = (await inspectQueue(DLQ))?.messageCount ?? 0;
+  const byReason = new Map();
+  if (count > 0) {
+    const channel = await connection.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      for (let i = 0; i < Math.min(count, 200); i++) {
+        const msg = await channel.get(DLQ, { noAck: false });
+        if (msg === false) break;
+        const h = msg.properties.headers ?? {};
+        const key = `${h[core.HEADER.reason] ?? 'x-death'}: ${h[core.HEADER.error] ?? '?'}`;
+        const entry = byReason.get(key) ?? { n: 0, example: String(h[core.HEADER.errorMessage] ?? '') };
+        entry.n++;
+        byReason.set(key, entry);
+      }
+    } finally {
+      await channel.close().catch(() => undefined); // unacked gets go back to the DLQ
+    }
+  }
+  return { count, reasons: [...byReason].map(([key, e]) => `${e.n}× ${key}${e.example ? ` ("${e.example}")` : ''}`) };
+}
+
+/**
+ * AMQP has no way to ask for a queue's unacknowledged count; rabbitmqctl does (about 0.8 s per
+ * call here), so it samples in the background and the live line shows the latest sample.
+ */
+function startUnackedSampler() {
+  const state = { latest: undefined, latestAt: 0, max: undefined, samples: 0, stopped: false };
+  const sample = async () => {
+    const askedAt = Date.now();
+    const out = await run('rabbitmqctl', ['-q', 'list_queues', 'name', 'messages_unacknowledged', '--no-table-headers']);
+    if (out === undefined) return undefined;
+    for (const line of out.split('\n')) {
+      const [name, unacked] = line.trim().split(/\s+/);
+      if (name === QUEUE && unacked !== undefined) {
+        const n = Number(unacked);
+        state.latest = n;
+        state.latestAt = askedAt;
+        state.max = Math.max(state.max ?? 0, n);
+        state.samples++;
+        return n;
+      }
+    }
+    return undefined;
+  };
+  if (HAS_RABBITMQCTL) {
+    (async () => {
+      while (!state.stopped) {
+        await sample();
+        await sleep(300);
+      }
+    })();
+  }
+  return {
+    get latest() {
+      return state.latest;
+    },
+    get latestAt() {
+      return state.latestAt;
+    },
+    get max() {
+      return state.max;
+    },
+    get samples() {
+      return state.samples;
+    },
+    sampleNow: () => (HAS_RABBITMQCTL ? sample() : Promise.resolve(undefined)),
+    stop: () => {
+      state.stopped = true;
+    },
+  };
+}
+
+async function waitForConsumers() {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (worker.exitCode !== null) break;
+    const placed = await inspectQueue(QUEUE);
+    const charged = await inspectQueue(CHARGED);
+    if (placed?.consumerCount > 0 && charged?.consumerCount > 0) return;
+    await sleep(200);
+  }
+  const tail = readFileSync(WORKER_LOG, 'utf8').trim().split('\n').slice(-5).join('\n');
+  fail(`the worker did not start consuming ${QUEUE}; the end of ${relative(ROOT, WORKER_LOG)}:\n${tail}`);
+}
+
+/** Lines of the worker's JSON log that matter to the summary. */
+function readWorkerLog() {
+  const result = { retries: 0, recovered: 0, errors: [] };
+  let text = '';
+  try {
+    text = readFileSync(WORKER_LOG, 'utf8');
+  } catch {
+    return result;
+  }
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let entry;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (typeof entry.msg === 'string' && /retrying later/.test(entry.msg)) result.retries++;
+    if (entry.msg === 'order charged after a retry') result.recovered++;
+    if (entry.level >= 50) result.errors.push(entry.msg);
+  }
+  return result;
+}
+
+async function deleteDemoQueues() {
+  const names = new Set(DEMO_QUEUES);
+  // Retry queues of other delays (RetryLater with its own delay) too.
+  const listed = await run('rabbitmqctl', ['-q', 'list_queues', 'name', '--no-table-headers']);
+  for (const line of listed?.split('\n') ?? []) {
+    const name = line.trim();
+    if (name.startsWith(`${QUEUE}.retry.`) || name.startsWith(`${CHARGED}.retry.`)) names.add(name);
+  }
+  const channel = await connection.createChannel();
+  channel.on('error', () => undefined);
+  for (const name of names) await channel.deleteQueue(name);
+  await channel.close().catch(() => undefined);
+}
+
+function cleanup() {
+  cleaning ??= cleanupOnce();
+  return cleaning;
+}
+
+async function cleanupOnce() {
+  if (worker !== undefined && worker.exitCode === null && worker.signalCode === null) {
+    worker.kill('SIGTERM');
+    await Promise.race([workerExit, sleep(STOP_LIMIT_MS)]);
+    if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+  }
+  if (connection !== undefined) {
+    try {
+      await deleteDemoQueues();
+      console.log(`\ndeleted the demo's queues (${DEMO_QUEUES.slice(0, 2).join(', ')}, ${QUEUE}.retry.*, ${CHARGED}, ...)`);
+    } catch (error) {
+      console.error(`could not delete the demo's queues: ${oneLine(error)}`);
+    }
+    await connection.close().catch(() => undefined);
+  }
+}
+
+async function interrupted(signal) {
+  if (stopRequested !== undefined) process.exit(130); // a second signal: leave now
+  stopRequested = signal;
+  if (watching) return; // the watch loop stops, the worker gets SIGTERM, the summary is printed
+  console.log(`\n${signal}: stopping the worker and cleaning up`);
+  await cleanup();
+  process.exit(130);
+}
+
+function fail(message) {
+  throw new Error(message);
+}
+
+function run(command, args) {
+  if (command === 'rabbitmqctl' && !HAS_RABBITMQCTL) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    execFile(command, args, { timeout: 10_000 }, (error, stdout) => resolve(error ? undefined : stdout));
+  });
+}
+
+function commandExists(command) {
+  return new Promise((resolve) => {
+    execFile('sh', ['-c', `command -v ${command}`], (error) => resolve(!error));
+  });
+}
+
+function oneLine(error) {
+  return String(error?.message ?? error).split('\n')[0];
+}
+
+function pad(value, width) {
+  return String(value).padStart(width);
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
