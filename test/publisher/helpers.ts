@@ -1,18 +1,19 @@
 /** Helpers shared by the publisher integration tests (not a test file itself). */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { rabbitmqctl } from '../support/broker.js';
+import { type Admin, rabbitmqctl } from '../support/broker.js';
 
-/** How each publish ended, by message id. */
-export interface Outcomes {
-  resolved: Set<string>;
-  rejected: Map<string, Error>;
+/** What a rejection was, as a short string: the error class, and `written` for timeouts. Errors themselves are not kept (their stacks would dominate a heap measurement). */
+export function rejectionKind(error: unknown): string {
+  const e = error as Error & { written?: boolean };
+  return e.name === 'PublishTimeoutError' ? `PublishTimeoutError(written=${String(e.written)})` : e.name;
 }
 
 /** Tracks `publish()` promises by message id so a test can check each one's fate against the queue. */
-export class OutcomeLog implements Outcomes {
+export class OutcomeLog {
   readonly resolved = new Set<string>();
-  readonly rejected = new Map<string, Error>();
+  /** message id -> rejectionKind() */
+  readonly rejected = new Map<string, string>();
   readonly #pending = new Set<Promise<void>>();
 
   track(id: string, p: Promise<void>): void {
@@ -20,8 +21,8 @@ export class OutcomeLog implements Outcomes {
       () => {
         this.resolved.add(id);
       },
-      (error: Error) => {
-        this.rejected.set(id, error);
+      (error: unknown) => {
+        this.rejected.set(id, rejectionKind(error));
       },
     );
     this.#pending.add(settled);
@@ -45,28 +46,32 @@ export class OutcomeLog implements Outcomes {
     }
   }
 
-  /** Rejections grouped by error class name (and `written` for timeouts). */
+  /** Counts by outcome: resolved, and each rejection kind. */
   summary(): Record<string, number> {
     const out: Record<string, number> = { resolved: this.resolved.size };
-    for (const e of this.rejected.values()) {
-      const key = e.name === 'PublishTimeoutError' ? `PublishTimeoutError(written=${String((e as Error & { written: boolean }).written)})` : e.name;
-      out[key] = (out[key] ?? 0) + 1;
-    }
+    for (const kind of this.rejected.values()) out[kind] = (out[kind] ?? 0) + 1;
     return out;
   }
 }
 
 /** Closes (server side, 320 CONNECTION_FORCED) only the connections whose client-provided name starts with `prefix`. */
 export async function closeConnectionsNamed(prefix: string, reason = 'test'): Promise<number> {
-  const rows = JSON.parse(await rabbitmqctl('list_connections', 'pid', 'client_properties', '--formatter', 'json')) as Array<{
-    pid: string;
+  // JSON gives client properties but a pid close_connection will not parse; the table gives the pid. Join on peer port.
+  const rows = JSON.parse(await rabbitmqctl('list_connections', 'peer_port', 'client_properties', '--formatter', 'json')) as Array<{
+    peer_port: number;
     client_properties: Array<[string, string, unknown]>;
   }>;
+  const pidByPort = new Map<number, string>();
+  for (const line of (await rabbitmqctl('list_connections', 'pid', 'peer_port', '--no-table-headers')).split('\n')) {
+    const [pid, port] = line.trim().split(/\s+/);
+    if (pid !== undefined && port !== undefined) pidByPort.set(Number(port), pid);
+  }
   let closed = 0;
   for (const row of rows) {
     const name = row.client_properties.find(([k]) => k === 'connection_name')?.[2];
-    if (typeof name === 'string' && name.startsWith(prefix)) {
-      await rabbitmqctl('close_connection', row.pid, reason);
+    const pid = pidByPort.get(row.peer_port);
+    if (typeof name === 'string' && name.startsWith(prefix) && pid !== undefined) {
+      await rabbitmqctl('close_connection', pid, reason);
       closed++;
     }
   }
@@ -87,3 +92,27 @@ export function liveBytes(): number {
 }
 
 export const MiB = 1024 * 1024;
+
+/** Message ids of every message in `queue`, taking them off it: a no-ack consumer (basic.get per message is slow). */
+export async function drainIds(admin: Admin, queue: string): Promise<string[]> {
+  const expected = await admin.depth(queue);
+  const ids: string[] = [];
+  if (expected === 0) return ids;
+  const ch = await admin.connection.createChannel();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ch.consume(
+        queue,
+        (m) => {
+          if (m === null) return reject(new Error(`consumer of ${queue} cancelled`));
+          ids.push(String(m.properties.messageId));
+          if (ids.length === expected) resolve();
+        },
+        { noAck: true },
+      ).catch(reject);
+    });
+  } finally {
+    await ch.close().catch(() => undefined);
+  }
+  return ids;
+}

@@ -194,7 +194,8 @@ export class Publisher {
     this.#closeGraceMs = nonNegativeInt('closeGraceMs', options.closeGraceMs, 5000);
     this.#maxMessageBytes = positiveInt('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES);
     const policy = options.blockedPolicy ?? 'wait';
-    if (policy !== 'wait' && policy !== 'fail-fast') throw new ConfigError(`publisher blockedPolicy must be 'wait' or 'fail-fast', got ${String(policy)}`);
+    if (policy !== 'wait' && policy !== 'fail-fast')
+      throw new ConfigError(`publisher blockedPolicy must be 'wait' or 'fail-fast', got ${String(policy)}`);
     this.#failFast = policy === 'fail-fast';
     this.#republish = options.republishUnconfirmed === true;
     const logger = options.logger ?? silentLogger();
@@ -252,7 +253,11 @@ export class Publisher {
     if (this.#closing) return Promise.reject(new PublisherClosedError('publisher is closed'));
     if (this.#failFast && (this.#blocked || this.#channel === undefined)) {
       this.#stats.rejectedBlocked++;
-      return Promise.reject(new BrokerBlockedError(this.#blocked ? `broker is blocking publishers (${this.#conn.blockedReason ?? 'alarm'})` : 'publisher is reconnecting'));
+      return Promise.reject(
+        new BrokerBlockedError(
+          this.#blocked ? `broker is blocking publishers (${this.#conn.blockedReason ?? 'alarm'})` : 'publisher is reconnecting',
+        ),
+      );
     }
     let content: Buffer;
     let properties: amqp.Options.Publish;
@@ -261,7 +266,9 @@ export class Publisher {
       const serialized = serializeBody(body);
       content = serialized.content;
       if (content.length > this.#maxMessageBytes) {
-        throw new InvalidPublishError(`message body is ${content.length} bytes, over the ${this.#maxMessageBytes} byte limit (the broker would close the channel)`);
+        throw new InvalidPublishError(
+          `message body is ${content.length} bytes, over the ${this.#maxMessageBytes} byte limit (the broker would close the channel)`,
+        );
       }
       const now = Date.now();
       deadline = now + (options.timeoutMs ?? this.#timeoutMs);
@@ -333,7 +340,9 @@ export class Publisher {
       if (entry.phase === SETTLED) continue;
       entry.phase = SETTLED;
       this.#stats.unconfirmed++;
-      entry.reject(new PublishUnconfirmedError('publisher closed before the broker confirmed this message; it may or may not be in the queue'));
+      entry.reject(
+        new PublishUnconfirmedError('publisher closed before the broker confirmed this message; it may or may not be in the queue'),
+      );
     }
     for (const s of this.#subscriptions) s.dispose();
     this.#subscriptions = [];
@@ -409,7 +418,11 @@ export class Publisher {
     if (entry.phase !== WRITTEN) return;
     entry.phase = SETTLED;
     this.#stats.nacked++;
-    entry.reject(new PublishNackedError(`broker refused the message (basic.nack) published to exchange '${entry.exchange}' with routing key '${entry.routingKey}'`));
+    entry.reject(
+      new PublishNackedError(
+        `broker refused the message (basic.nack) published to exchange '${entry.exchange}' with routing key '${entry.routingKey}'`,
+      ),
+    );
   };
 
   #onReturn(message: amqp.Message): void {
@@ -417,8 +430,15 @@ export class Publisher {
     const id = message.properties.messageId as string | undefined;
     for (const entry of this.#window.values()) {
       if (entry.returned === undefined && entry.properties.mandatory === true && entry.properties.messageId === id) {
-        const { replyCode, replyText, exchange, routingKey } = message.fields as amqp.MessageFields & { replyCode: number; replyText: string };
-        entry.returned = new UnroutableError(`message ${String(id)} to exchange '${exchange}' with routing key '${routingKey}' was unroutable (${replyCode} ${replyText})`, replyCode, replyText);
+        const { replyCode, replyText, exchange, routingKey } = message.fields as amqp.MessageFields & {
+          replyCode: number;
+          replyText: string;
+        };
+        entry.returned = new UnroutableError(
+          `message ${String(id)} to exchange '${exchange}' with routing key '${routingKey}' was unroutable (${replyCode} ${replyText})`,
+          replyCode,
+          replyText,
+        );
         return;
       }
     }
@@ -506,7 +526,12 @@ export class Publisher {
       } else {
         entry.phase = SETTLED;
         this.#stats.unconfirmed++;
-        entry.reject(new PublishUnconfirmedError(`the channel closed before the broker confirmed this message (${error?.message ?? 'connection lost'}); it may or may not be in the queue`, { cause: error }));
+        entry.reject(
+          new PublishUnconfirmedError(
+            `the channel closed before the broker confirmed this message (${error?.message ?? 'connection lost'}); it may or may not be in the queue`,
+            { cause: error },
+          ),
+        );
       }
     }
     for (let i = resend.length - 1; i >= 0; i--) {
@@ -573,7 +598,9 @@ export class Publisher {
         (entry) => {
           entry.phase = SETTLED;
           this.#stats.timedOut++;
-          entry.reject(new PublishTimeoutError(`publish not written within its deadline (publisher ${this.#state}); the broker never saw it`, false));
+          entry.reject(
+            new PublishTimeoutError(`publish not written within its deadline (publisher ${this.#state}); the broker never saw it`, false),
+          );
         },
       );
     }
@@ -583,7 +610,12 @@ export class Publisher {
       entry.phase = SETTLED;
       this.#stats.timedOut++;
       this.#stats.timedOutWritten++;
-      entry.reject(new PublishTimeoutError(`no confirm within the deadline (publisher ${this.#state}); the message was written and may still reach the queue`, true));
+      entry.reject(
+        new PublishTimeoutError(
+          `no confirm within the deadline (publisher ${this.#state}); the message was written and may still reach the queue`,
+          true,
+        ),
+      );
     }
     if (this.#onIdle !== undefined && this.#isIdle()) this.#onIdle();
   }
@@ -596,7 +628,13 @@ export class Publisher {
   }
 
   #updateState(): void {
-    const next: PublisherState = this.#closing ? 'closed' : this.#channel === undefined ? 'reconnecting' : this.#blocked ? 'blocked' : 'ready';
+    const next: PublisherState = this.#closing
+      ? 'closed'
+      : this.#channel === undefined
+        ? 'reconnecting'
+        : this.#blocked
+          ? 'blocked'
+          : 'ready';
     if (next === this.#state) return;
     const previous = this.#state;
     this.#state = next;

@@ -1,3 +1,3 @@
-export { createPublisher, Publisher } from './Publisher.js';
 export type { PublisherEvents, PublisherOptions, PublisherState, PublisherStats, PublishOptions } from './Publisher.js';
+export { createPublisher, Publisher } from './Publisher.js';
 export { DEFAULT_MAX_MESSAGE_BYTES } from './serialize.js';
