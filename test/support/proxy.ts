@@ -1,0 +1,158 @@
+/**
+ * A loopback TCP proxy for network faults between a worker and the broker, in-process, no Docker:
+ *
+ *   client <-> [proxy 127.0.0.1:<port>] <-> broker
+ *
+ * - stall():  keep both sockets open but forward nothing, for new connections too: heartbeats stop
+ *             arriving, as behind a black-holing NAT or firewall. Bytes are held, not dropped.
+ * - resume(): forward again, held bytes first (as TCP would retransmit them once the path is back).
+ * - cut():    destroy both sides of every connection (FIN).
+ * - reset():  `resetAndDestroy()` both sides (RST): the client reads ECONNRESET.
+ * - refuse(): stop listening and cut: new connects get ECONNREFUSED until `accept()`.
+ */
+import * as net from 'node:net';
+
+interface Pair {
+  client: net.Socket;
+  upstream: net.Socket;
+}
+
+export class TcpProxy {
+  /** Connections accepted since start. */
+  connections = 0;
+  /** Bytes held back while stalled. */
+  heldBytes = 0;
+  readonly #pairs = new Set<Pair>();
+  #held: Array<{ to: net.Socket; chunk: Buffer }> = [];
+  readonly #target: { host: string; port: number };
+  #server: net.Server | undefined;
+  #port = 0;
+  #stalled = false;
+
+  private constructor(target: { host: string; port: number }) {
+    this.#target = target;
+  }
+
+  /** Starts a proxy on 127.0.0.1 (a free port) to `target`. */
+  static async start(target: { host: string; port: number }): Promise<TcpProxy> {
+    const proxy = new TcpProxy(target);
+    await proxy.accept();
+    return proxy;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+  /** Connections open right now. */
+  get open(): number {
+    return this.#pairs.size;
+  }
+  get stalled(): boolean {
+    return this.#stalled;
+  }
+
+  /** An AMQP URL through the proxy, from `brokerUrl` (its credentials and vhost), with `query` appended. */
+  url(brokerUrl: string, query = ''): string {
+    const u = new URL(brokerUrl);
+    u.hostname = '127.0.0.1';
+    u.port = String(this.#port);
+    u.search = query;
+    return u.toString();
+  }
+
+  stall(): void {
+    this.#stalled = true;
+  }
+
+  resume(): void {
+    this.#stalled = false;
+    const held = this.#held;
+    this.#held = [];
+    for (const { to, chunk } of held) if (!to.destroyed) to.write(chunk);
+  }
+
+  cut(): number {
+    const n = this.#pairs.size;
+    for (const p of this.#pairs) {
+      p.client.destroy();
+      p.upstream.destroy();
+    }
+    this.#pairs.clear();
+    return n;
+  }
+
+  reset(): number {
+    const n = this.#pairs.size;
+    for (const p of this.#pairs) {
+      resetOrDestroy(p.client);
+      resetOrDestroy(p.upstream);
+    }
+    this.#pairs.clear();
+    return n;
+  }
+
+  /** Stops listening (connects are refused) and cuts every connection. */
+  async refuse(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    this.cut();
+    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Listens (again, on the same port once it has one). */
+  async accept(): Promise<void> {
+    if (this.#server !== undefined) return;
+    const server = net.createServer((client) => this.#onClient(client));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#port = (server.address() as net.AddressInfo).port;
+    this.#server = server;
+  }
+
+  async close(): Promise<void> {
+    await this.refuse();
+  }
+
+  #onClient(client: net.Socket): void {
+    this.connections++;
+    const upstream = net.connect(this.#target.port, this.#target.host);
+    const pair: Pair = { client, upstream };
+    this.#pairs.add(pair);
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    const forward = (from: net.Socket, to: net.Socket): void => {
+      from.on('data', (chunk: Buffer) => {
+        if (this.#stalled) {
+          this.heldBytes += chunk.length;
+          this.#held.push({ to, chunk });
+          return;
+        }
+        if (!to.destroyed) to.write(chunk);
+      });
+    };
+    forward(client, upstream);
+    forward(upstream, client);
+    const end = (): void => {
+      this.#pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const s of [client, upstream]) {
+      s.on('error', end);
+      s.on('close', end);
+    }
+  }
+}
+
+function resetOrDestroy(socket: net.Socket): void {
+  try {
+    socket.resetAndDestroy();
+  } catch {
+    socket.destroy();
+  }
+}
