@@ -1,10 +1,28 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Admin, queueCounts, rabbitmqctl, uniqueName, waitFor } from '../support/broker.js';
 import { fixture, spawnWarren } from '../support/cli.js';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function waitForHttp(url: string): Promise<Response> {
+  let response: Response | undefined;
+  await waitFor(`${url} answers`, async () => {
+    response = await fetch(url).catch(() => undefined);
+    return response !== undefined;
+  });
+  return response as Response;
+}
 
 const lines = (file: string, prefix: string): string[] => {
   try {
@@ -132,6 +150,29 @@ describe('warren start', () => {
     const r = await spawnWarren(['start', fixture('slowApp')], { FIXTURE_PREFETCH: '0', FIXTURE_QUEUE: uniqueName('badopt') }).exited;
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^warren: @Consumer SlowWorker: option "prefetch" must be a whole number from 1 to 65535, got 0\n$/);
+  });
+
+  it('--health-port serves live and ready checks', async () => {
+    const port = await freePort();
+    const queue = uniqueName('health');
+    admin.trackQueue(queue);
+    const { child, exited } = spawnWarren(['start', fixture('slowApp'), '--health-port', String(port)], { FIXTURE_QUEUE: queue });
+    try {
+      const ready = await waitForHttp(`http://127.0.0.1:${port}/health/ready`);
+      assert.equal(ready.status, 200);
+      const body = (await ready.json()) as { status: string; consumers: Array<{ queue: string; prefetch: number }> };
+      assert.equal(body.status, 'ok');
+      assert.deepEqual(
+        body.consumers.map((c) => [c.queue, c.prefetch]),
+        [[queue, 20]],
+      );
+      assert.equal((await fetch(`http://127.0.0.1:${port}/health/live`)).status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/nope`)).status, 404);
+      child.kill('SIGTERM');
+      assert.equal((await exited).code, 0);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   after(async () => {

@@ -25,6 +25,7 @@ program
   .option('--grace <ms>', 'grace period for in-flight handlers at shutdown')
   .option('--heartbeat <s>', 'AMQP heartbeat in seconds (default 10)')
   .option('--only <consumers>', 'run only these consumers (comma-separated class names)')
+  .option('--health-port <port>', 'serve /health, /health/live and /health/ready on 127.0.0.1:<port>')
   .action(startCommand);
 
 registerDlqCommands(program);

@@ -22,7 +22,7 @@ export { Worker } from './decorators/Worker.js';
 export type { AppDefinition, ConsumerClass, WarrenAppDefinition } from './di/defineApp.js';
 export { defineApp, isAppDefinition } from './di/defineApp.js';
 export { LOGGER } from './di/tokens.js';
-export type { AppEvents, AppRunOptions, AppState, StopReport } from './di/WarrenApp.js';
+export type { AppEvents, AppHealth, AppRunOptions, AppState, StopReport } from './di/WarrenApp.js';
 export { startApp, urlsFromEnv, WarrenApp } from './di/WarrenApp.js';
 export { DeadlineExceededError, DecodeError, Reject, RetryLater, UnrecoverableError } from './errors/handlerErrors.js';
 export {
@@ -39,10 +39,14 @@ export { ClosedError, ConfigError, ConnectionError, TopologyError, WarrenError }
 export { DEADLINE_HEADER } from './middleware/deadline.js';
 export type { Middleware, Next } from './middleware/Middleware.js';
 export type { ConsumerState, WarrenEvents } from './observability/events.js';
+export type { LivenessOptions, LivenessReport } from './observability/LivenessMonitor.js';
+export { LivenessMonitor } from './observability/LivenessMonitor.js';
 export type { Logger } from './observability/logger.js';
 export { createLogger, silentLogger } from './observability/logger.js';
 export type { Disposable } from './observability/TypedEvents.js';
 export { TypedEvents } from './observability/TypedEvents.js';
+export type { DeadLetterInfo, DeadLetterSummary, ReplayOptions } from './operations/deadLetters.js';
+export { inspectDeadLetters, purgeDeadLetters, replayDeadLetters } from './operations/deadLetters.js';
 export type { ConsumerOptions, ExchangeType, RetryOptions } from './options/ConsumerOptions.js';
 export type { ResolvedConsumerOptions } from './options/resolveConsumerOptions.js';
 export { DEFAULT_PREFETCH, resolveConsumerOptions } from './options/resolveConsumerOptions.js';

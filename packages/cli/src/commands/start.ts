@@ -1,5 +1,6 @@
 import { type AppRunOptions, redactUrl, urlsFromEnv, WarrenApp } from '@warren/core';
 import { exitCodes } from '../exitCodes.js';
+import { startHealthServer } from '../healthServer.js';
 import { loadApp } from '../loadApp.js';
 import { cliLogger } from '../logging.js';
 
@@ -8,6 +9,7 @@ export interface StartOptions {
   grace?: string;
   only?: string;
   heartbeat?: string;
+  healthPort?: string;
 }
 
 /**
@@ -53,6 +55,12 @@ export async function startCommand(modulePath: string, opts: StartOptions): Prom
   const urls = Array.isArray(runOptions.urls) ? runOptions.urls : String(runOptions.urls).split(',');
   log.info({ broker: urls.map((u) => redactUrl(u.trim())) }, 'starting');
   await app.start();
+  if (opts.healthPort !== undefined) {
+    const port = positiveInt('--health-port', opts.healthPort);
+    const server = await startHealthServer(app, port);
+    server.unref();
+    log.info({ port }, 'health endpoint on http://127.0.0.1:<port>/health');
+  }
 }
 
 function positiveInt(flag: string, text: string): number {

@@ -93,7 +93,11 @@ export class ConnectionManager {
   }
   /** The address (password masked) of the current or last broker. */
   get address(): string {
-    return this.#addresses[(this.#nextAddress + this.#addresses.length - 1) % this.#addresses.length]?.display ?? '';
+    return this.brokerAddress.display;
+  }
+  /** The current or last broker's parsed address. */
+  get brokerAddress(): BrokerAddress {
+    return this.#addresses[(this.#nextAddress + this.#addresses.length - 1) % this.#addresses.length] as BrokerAddress;
   }
 
   /** Connects, trying each URL `startAttempts` rounds; throws a one-line ConnectionError if none answers. */

@@ -15,7 +15,7 @@ import { Delivery } from './Delivery.js';
 import { decodeBody } from './decode.js';
 import { HEADER, intHeader, truncate } from './headers.js';
 import { type DeadLetterReason, decideOutcome, describeFailure, type Outcome } from './outcome.js';
-import type { Republisher, RepublishOptions } from './Republisher.js';
+import { type MessagePropertiesLike, propertiesOf, type Republisher, type RepublishOptions } from './Republisher.js';
 import { validatePayload } from './validate.js';
 
 /** What a consumer class must have: the app's `Worker` subclasses do. */
@@ -35,6 +35,8 @@ export interface ConsumerStats {
   dropped: number;
   /** Redeliveries turned into counted attempts (republished with attempt + 1). */
   redeliveriesCounted: number;
+  /** Times suspects (messages in flight when a worker died) were run alone. */
+  isolations: number;
   /** Settles that could not reach the broker: their channel was gone. The broker redelivers them. */
   unsettleable: number;
   /** Handlers that finished after their deadline; their results were discarded. */
@@ -76,14 +78,22 @@ export class ConsumerRuntime {
   #channel: Channel | undefined;
   #channelGeneration = 0;
   #consumerTag: string | undefined;
+  #subscribing: Promise<void> | undefined;
   #paused = false;
   #reopenAttempt = 0;
   #reopenTimer: NodeJS.Timeout | undefined;
   #reopening = false;
   #lastInterruption = '';
   #stopping: Promise<void> | undefined;
+  /** Handlers started outside isolation and not yet settled. */
+  #running = 0;
+  #idle: (() => void) | undefined;
+  #isolating = false;
+  readonly #suspects: Delivery[] = [];
+  readonly #held: Delivery[] = [];
   #drained: (() => void) | undefined;
   #lastDeliveryAt = 0;
+  #consumingSince = 0;
   readonly #counts = {
     received: 0,
     acked: 0,
@@ -92,6 +102,7 @@ export class ConsumerRuntime {
     requeued: 0,
     dropped: 0,
     redeliveriesCounted: 0,
+    isolations: 0,
     unsettleable: 0,
     channelOpens: 0,
   };
@@ -121,6 +132,10 @@ export class ConsumerRuntime {
   get msSinceLastDelivery(): number {
     return this.#lastDeliveryAt === 0 ? 0 : Date.now() - this.#lastDeliveryAt;
   }
+  /** ms since this consumer last got a delivery or (re)started consuming, whichever is later. */
+  get msIdle(): number {
+    return Date.now() - Math.max(this.#lastDeliveryAt, this.#consumingSince);
+  }
 
   stats(): ConsumerStats {
     return {
@@ -130,6 +145,27 @@ export class ConsumerRuntime {
       lateResults: this.#deadline.late,
       maxConcurrent: this.#limit.maxSeen,
     };
+  }
+
+  /** Ready messages in this consumer's queue (a passive declare); undefined if it cannot tell within 5 s. */
+  async readyMessages(): Promise<number | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const channel = await this.#deps.connection.createChannel();
+      channel.on('error', () => undefined);
+      const answer = channel.checkQueue(this.options.queue).then((r) => r.messageCount);
+      const timeout = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), 5000);
+      });
+      const ready = await Promise.race([answer, timeout]);
+      answer.catch(() => undefined);
+      void channel.close().catch(() => undefined);
+      return ready;
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The pipeline and its live state, for the startup log and health checks. */
@@ -166,6 +202,7 @@ export class ConsumerRuntime {
   async resume(): Promise<void> {
     if (!this.#paused || this.#stopping !== undefined) return;
     this.#paused = false;
+    if (this.#isolating) return; // isolation consumes again when it is over
     const channel = this.#channel;
     if (channel === undefined) return; // reopening will consume
     await this.#consume(channel);
@@ -221,6 +258,8 @@ export class ConsumerRuntime {
   }
 
   async #cancelConsumer(): Promise<void> {
+    // Deliveries can arrive before basic.consume's promise resolves: wait for the tag to cancel it.
+    if (this.#subscribing !== undefined) await this.#subscribing.catch(() => undefined);
     const channel = this.#channel;
     const tag = this.#consumerTag;
     this.#consumerTag = undefined;
@@ -266,16 +305,27 @@ export class ConsumerRuntime {
       this.#setState('paused');
       return;
     }
-    await this.#consume(channel);
     this.#reopenAttempt = 0;
+    // Suspects are being run one at a time: intake resumes when that is over.
+    if (this.#isolating) return;
+    await this.#consume(channel);
     this.#lastInterruption = '';
     this.#setState('consuming');
   }
 
   async #consume(channel: Channel): Promise<void> {
     const generation = this.#channelGeneration;
-    const { consumerTag } = await channel.consume(this.options.queue, (msg) => this.#onMessage(msg, generation), { noAck: false });
-    this.#consumerTag = consumerTag;
+    const subscribing = channel
+      .consume(this.options.queue, (msg) => this.#onMessage(msg, generation), { noAck: false })
+      .then((ok) => {
+        this.#consumerTag = ok.consumerTag;
+      });
+    this.#subscribing = subscribing;
+    try {
+      await subscribing;
+    } finally {
+      if (this.#subscribing === subscribing) this.#subscribing = undefined;
+    }
   }
 
   #interrupted(reason: string): void {
@@ -325,18 +375,120 @@ export class ConsumerRuntime {
     this.#lastDeliveryAt = Date.now();
     const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
     let attempt = intHeader(headers, HEADER.attempt) ?? 1;
+    let suspect: boolean;
     if (this.options.queueType === 'quorum') {
-      attempt += intHeader(headers, 'x-delivery-count') ?? 0;
+      // A quorum queue counts deliveries itself; copies Warren made carry earlier counts in its headers.
+      const brokerCount = intHeader(headers, 'x-delivery-count') ?? 0;
+      attempt += brokerCount;
+      suspect = brokerCount > 0 || (intHeader(headers, HEADER.redeliveries) ?? 0) > 0;
+      if (suspect && attempt > this.options.redeliveryLimit) {
+        const delivery = new Delivery(msg, generation, this.name, this.options.queue, attempt, this.#log);
+        this.#inFlight.add(delivery);
+        this.#running++;
+        void this.#countRedelivery(delivery).finally(() => this.#ranOne());
+        return;
+      }
     } else if (msg.fields.redelivered) {
-      attempt++;
-      const delivery = new Delivery(msg, generation, this.name, this.options.queue, attempt, this.#log);
+      const delivery = new Delivery(msg, generation, this.name, this.options.queue, attempt + 1, this.#log);
       this.#inFlight.add(delivery);
-      void this.#countRedelivery(delivery);
+      // Counted as running: isolation must not start a suspect while this one is still unacked.
+      this.#running++;
+      void this.#countRedelivery(delivery).finally(() => this.#ranOne());
       return;
+    } else {
+      suspect = (intHeader(headers, HEADER.redeliveries) ?? 0) > 0;
     }
     const delivery = new Delivery(msg, generation, this.name, this.options.queue, attempt, this.#log);
     this.#inFlight.add(delivery);
-    void this.#process(delivery);
+    if (suspect || this.#isolating) {
+      (suspect ? this.#suspects : this.#held).push(delivery);
+      if (!this.#isolating) void this.#isolate();
+      return;
+    }
+    this.#running++;
+    void this.#process(delivery).finally(() => this.#ranOne());
+  }
+
+  #ranOne(): void {
+    this.#running--;
+    if (this.#running === 0) this.#idle?.();
+  }
+
+  /**
+   * Runs messages that were in flight when a worker died (suspects: one of them may be what
+   * killed it) one at a time, alone. Intake stops, running handlers finish, deliveries that
+   * have not started are handed back to the queue uncounted, and only then does a suspect run;
+   * so if it kills the process again, it is the only unacked message and the only one whose
+   * redelivery count grows. Innocent bystanders are not dead-lettered with the poison.
+   */
+  async #isolate(): Promise<void> {
+    this.#isolating = true;
+    this.#counts.isolations++;
+    await this.#cancelConsumer();
+    if (this.#running > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    this.#idle = undefined;
+    // One suspect per round; every other delivery taken meanwhile (suspect or not) goes back to
+    // the queue first, so the one running is the only unacked message on the channel.
+    while (this.#suspects.length > 0 || this.#held.length > 0) {
+      // A subscription that started meanwhile (a reopened channel) would keep feeding the loop.
+      if (this.#consumerTag !== undefined || this.#subscribing !== undefined) await this.#cancelConsumer();
+      const suspect = this.#suspects.shift();
+      for (const other of [...this.#held.splice(0), ...this.#suspects.splice(0)]) await this.#handBack(other);
+      if (suspect === undefined) continue;
+      if (this.#isStale(suspect)) {
+        this.#forget(suspect);
+        continue;
+      }
+      // amqplib sends acks on its next write; a suspect that kills the process at once would take
+      // them along unsent. A round trip (basic.qos, answered in order) proves the broker has them.
+      await this.#channel?.prefetch(this.options.prefetch).catch(() => undefined);
+      await this.#process(suspect);
+    }
+    this.#isolating = false;
+    const channel = this.#channel;
+    if (channel !== undefined && this.#stopping === undefined && !this.#paused && this.#consumerTag === undefined) {
+      try {
+        await this.#consume(channel);
+        this.#setState('consuming');
+      } catch (error) {
+        // The channel died meanwhile; reopening it consumes again.
+        this.#interrupted(`cannot resume after isolation: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** Returns a delivery that never started to the back of the queue as it was (not counted as an attempt). */
+  /** True when the delivery's channel is gone: its tag is void, and the broker has requeued it. */
+  #isStale(delivery: Delivery): boolean {
+    return this.#channel === undefined || delivery.channelGeneration !== this.#channelGeneration;
+  }
+
+  /** Drops a stale delivery without acting on it: copying it now would only duplicate the redelivery. */
+  #forget(delivery: Delivery): void {
+    delivery.settled = true;
+    this.#counts.unsettleable++;
+    this.#finish(delivery);
+  }
+
+  async #handBack(delivery: Delivery): Promise<void> {
+    if (this.#isStale(delivery)) {
+      this.#forget(delivery);
+      return;
+    }
+    delivery.settled = true;
+    try {
+      // Keep what was counted so far: a quorum queue's own count does not follow a new copy.
+      const counted = {
+        [HEADER.attempt]: delivery.attempt,
+        [HEADER.redeliveries]:
+          (intHeader(delivery.headers, HEADER.redeliveries) ?? 0) + (intHeader(delivery.headers, 'x-delivery-count') ?? 0),
+      };
+      await this.#deps.republisher.send(this.options.queue, delivery.body, this.#republishOptions(delivery, counted));
+      this.#brokerSettle(delivery, 'ack');
+    } catch {
+      this.#brokerSettle(delivery, 'requeue');
+    }
+    this.#finish(delivery);
   }
 
   /**
@@ -354,12 +506,18 @@ export class ConsumerRuntime {
       );
       return;
     }
+    if (this.#isStale(delivery)) {
+      this.#forget(delivery);
+      return;
+    }
     try {
-      await this.#deps.republisher.send(
-        this.options.queue,
-        delivery.body,
-        this.#republishOptions(delivery, { [HEADER.attempt]: delivery.attempt }),
-      );
+      const redeliveries = (intHeader(delivery.headers, HEADER.redeliveries) ?? 0) + 1;
+      const counted = { [HEADER.attempt]: delivery.attempt, [HEADER.redeliveries]: redeliveries };
+      // A blocked publisher must not hold the prefetch window: past 2 s, handle it uncounted.
+      await this.#deps.republisher.send(this.options.queue, delivery.body, {
+        ...this.#republishOptions(delivery, counted),
+        timeoutMs: 2000,
+      });
       this.#counts.redeliveriesCounted++;
       delivery.settled = true;
       this.#brokerSettle(delivery, 'ack');
@@ -386,7 +544,7 @@ export class ConsumerRuntime {
   }
 
   readonly #callHandler: Next = async (delivery) => {
-    if (delivery.signal.aborted) throw delivery.signal.reason;
+    if (delivery.aborted) throw delivery.abortReason;
     await this.#handler.handle(delivery.payload, delivery);
   };
 
@@ -399,6 +557,13 @@ export class ConsumerRuntime {
     delivery.settled = true;
     let onBroker = true;
     try {
+      if (this.#isStale(delivery)) {
+        // Its channel is gone and the broker has requeued it: a retry or dead-letter copy now
+        // would only duplicate the redelivery.
+        this.#counts.unsettleable++;
+        onBroker = false;
+        return;
+      }
       switch (outcome.action) {
         case 'ack':
           onBroker = this.#brokerSettle(delivery, 'ack');
@@ -429,7 +594,7 @@ export class ConsumerRuntime {
   /** ack / nack on the delivery's own channel, only if that channel is still the live one. */
   #brokerSettle(delivery: Delivery, how: 'ack' | 'requeue' | 'drop'): boolean {
     const channel = this.#channel;
-    if (channel === undefined || delivery.channelGeneration !== this.#channelGeneration) {
+    if (channel === undefined || this.#isStale(delivery)) {
       // Its delivery tag died with its channel: an ack now would hit a closed channel or, worse,
       // a new channel's unrelated tag (406). The broker has requeued it; it comes back.
       this.#counts.unsettleable++;
@@ -545,22 +710,15 @@ export class ConsumerRuntime {
     headers[HEADER.originalExchange] ??= f.exchange;
     headers[HEADER.originalRoutingKey] ??= f.routingKey;
     if (extraHeaders[HEADER.error] !== undefined) headers[HEADER.firstFailureAt] ??= new Date().toISOString();
+    // The broker's count on a quorum queue belongs to that delivery, not to a new copy.
+    delete headers['x-delivery-count'];
     Object.assign(headers, extraHeaders);
-    const options: RepublishOptions = { headers, persistent: p.deliveryMode !== 1 };
-    if (p.messageId !== undefined) options.messageId = p.messageId as string;
-    if (p.timestamp !== undefined) options.timestamp = p.timestamp as number;
-    if (p.contentType !== undefined) options.contentType = p.contentType as string;
-    if (p.contentEncoding !== undefined) options.contentEncoding = p.contentEncoding as string;
-    if (p.correlationId !== undefined) options.correlationId = p.correlationId as string;
-    if (p.replyTo !== undefined) options.replyTo = p.replyTo as string;
-    if (p.type !== undefined) options.type = p.type as string;
-    if (p.appId !== undefined) options.appId = p.appId as string;
-    if (p.priority !== undefined) options.priority = p.priority as number;
-    return options;
+    return propertiesOf(p as MessagePropertiesLike, headers);
   }
 
   #setState(state: ConsumerState): void {
     if (this.#state === state) return;
+    if (state === 'consuming') this.#consumingSince = Date.now();
     this.#state = state;
     this.#deps.events.emit('consumerState', this.name, state);
   }

@@ -16,6 +16,7 @@ export class Delivery<T = unknown> implements MessageContext<T> {
   readonly receivedAt = Date.now();
   readonly #controller = new AbortController();
   #abortCause: AbortCause | undefined;
+  #abortReason: unknown;
   #log: Logger | undefined;
   /** Set when the settle decision has been taken; a second settle is refused. */
   settled = false;
@@ -54,6 +55,13 @@ export class Delivery<T = unknown> implements MessageContext<T> {
   get abortCause(): AbortCause | undefined {
     return this.#abortCause;
   }
+  /** Whether the delivery was aborted, without creating its AbortSignal (Node makes one on first read). */
+  get aborted(): boolean {
+    return this.#abortCause !== undefined;
+  }
+  get abortReason(): unknown {
+    return this.#abortReason;
+  }
   get log(): Logger {
     // Built on first use: most handlers never log, and a child logger per message is not free.
     this.#log ??= this.baseLog.child({ messageId: this.messageId, attempt: this.attempt });
@@ -61,8 +69,9 @@ export class Delivery<T = unknown> implements MessageContext<T> {
   }
 
   abort(reason: Error & { code?: string }, cause: AbortCause = 'deadline'): void {
-    if (this.#controller.signal.aborted) return;
+    if (this.#abortCause !== undefined) return;
     this.#abortCause = cause;
+    this.#abortReason = reason;
     this.#controller.abort(reason);
   }
 }

@@ -1,6 +1,8 @@
 /** Headers Warren reads and writes. All start with x-warren- so they never clash with an app's. */
 export const HEADER = {
   attempt: 'x-warren-attempt',
+  /** Broker redeliveries Warren has counted (classic queues flag a redelivery but do not count it). */
+  redeliveries: 'x-warren-redeliveries',
   firstFailureAt: 'x-warren-first-failure-at',
   originalExchange: 'x-warren-original-exchange',
   originalRoutingKey: 'x-warren-original-routing-key',

@@ -1,15 +1,17 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
 import { DEFAULT_URL } from '../connection/brokerUrl.js';
-import { ConnectionManager } from '../connection/ConnectionManager.js';
+import { ConnectionManager, type ReconnectOptions } from '../connection/ConnectionManager.js';
 import { ConsumerRuntime, type ConsumerStats, type MessageHandler } from '../consumer/ConsumerRuntime.js';
 import { getConsumerOptions } from '../decorators/Consumer.js';
 import { ConfigError, type WarrenError } from '../errors/WarrenError.js';
 import type { WarrenEvents } from '../observability/events.js';
+import { LivenessMonitor, type LivenessOptions, type LivenessReport } from '../observability/LivenessMonitor.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { TypedEvents } from '../observability/TypedEvents.js';
 import { type ResolvedConsumerOptions, resolveConsumerOptions } from '../options/resolveConsumerOptions.js';
 import { Publisher, type PublisherOptions } from '../publisher/Publisher.js';
+import { readBrokerConsumerTimeout } from '../topology/consumerTimeout.js';
 import type { AppDefinition, ConsumerClass } from './defineApp.js';
 import { LOGGER } from './tokens.js';
 
@@ -25,6 +27,15 @@ export interface AppRunOptions {
   startAttempts?: number;
   /** Options of the app's Publisher (the one handlers inject, and retries and dead letters use). */
   publisher?: Omit<PublisherOptions, 'urls' | 'connection' | 'logger'>;
+  /**
+   * The broker's consumer_timeout in ms (0: none), if you know it. Default: WARREN_CONSUMER_TIMEOUT_MS,
+   * else asked of `rabbitmqctl` for a broker on this machine, else RabbitMQ's default (30 min).
+   */
+  consumerTimeoutMs?: number;
+  /** Reconnect backoff for both connections (default: 200 ms doubling to 15 s, ±20 %, forever). */
+  reconnect?: Partial<ReconnectOptions>;
+  /** Stalled-consumer and blocked-connection detection; false turns it off. */
+  liveness?: LivenessOptions | false;
   /** Run only these consumers (by class name or `name` option). Default: all. */
   only?: readonly string[];
 }
@@ -34,6 +45,15 @@ export interface StopReport {
   clean: boolean;
   durationMs: number;
   consumers: Record<string, ConsumerStats>;
+}
+
+/** What a health check reads: `status` is 'ok', 'degraded' (running, but stalled or blocked) or 'down'. */
+export interface AppHealth {
+  status: 'ok' | 'degraded' | 'down';
+  state: AppState;
+  liveness: LivenessReport;
+  publisher: { state: string; inFlight: number; buffered: number };
+  consumers: Array<{ name: string; queue: string; state: string; inFlight: number; prefetch: number }>;
 }
 
 export type AppEvents = WarrenEvents & { fatal: [error: WarrenError] };
@@ -60,9 +80,13 @@ export class WarrenApp {
   readonly #consumeConnection: ConnectionManager;
   readonly #publishConnection: ConnectionManager;
   #state: AppState = 'created';
+  #consumerTimeoutMs: number | undefined;
+  readonly #liveness: LivenessMonitor | undefined;
   #stopping: Promise<StopReport> | undefined;
 
   private constructor(parts: {
+    liveness: LivenessMonitor | undefined;
+    consumerTimeoutMs: number | undefined;
     events: TypedEvents<AppEvents>;
     container: Container;
     publisher: Publisher;
@@ -72,6 +96,8 @@ export class WarrenApp {
     publishConnection: ConnectionManager;
   }) {
     this.events = parts.events;
+    this.#liveness = parts.liveness;
+    this.#consumerTimeoutMs = parts.consumerTimeoutMs;
     this.container = parts.container;
     this.publisher = parts.publisher;
     this.consumers = parts.consumers;
@@ -148,12 +174,56 @@ export class WarrenApp {
       const runtime = new ConsumerRuntime(opts, handler, { connection: consumeConnection, republisher: publisher, logger: log, events });
       consumers.push(runtime);
     }
-    const app = new WarrenApp({ events, container, publisher, consumers, log, consumeConnection, publishConnection });
+    const liveness =
+      options.liveness === false
+        ? undefined
+        : new LivenessMonitor(consumers, [consumeConnection, publishConnection], events, log, options.liveness);
+    const app = new WarrenApp({
+      liveness,
+      consumerTimeoutMs: options.consumerTimeoutMs,
+      events,
+      container,
+      publisher,
+      consumers,
+      log,
+      consumeConnection,
+      publishConnection,
+    });
     return app;
   }
 
   get state(): AppState {
     return this.#state;
+  }
+
+  /** Liveness monitor, for a check on demand (tests, a health endpoint that wants fresh data). */
+  get liveness(): LivenessMonitor | undefined {
+    return this.#liveness;
+  }
+
+  /** A snapshot for health checks: ok only when running, connected, not blocked too long and no consumer stalled. */
+  health(): AppHealth {
+    const liveness = this.#liveness?.report() ?? { consumers: {}, connections: {} };
+    const connected = this.#consumeConnection.state === 'connected' && this.#publishConnection.state === 'connected';
+    const troubled =
+      Object.values(liveness.consumers).some((c) => c.stalled) ||
+      Object.values(liveness.connections).some((c) => c.blockedTooLong) ||
+      this.consumers.some((c) => c.state === 'recovering');
+    const status = this.#state !== 'running' ? 'down' : !connected || troubled ? 'degraded' : 'ok';
+    const p = this.publisher.stats();
+    return {
+      status,
+      state: this.#state,
+      liveness,
+      publisher: { state: this.publisher.state, inFlight: p.inFlight, buffered: p.buffered },
+      consumers: this.consumers.map((c) => ({
+        name: c.name,
+        queue: c.options.queue,
+        state: c.state,
+        inFlight: c.stats().inFlight,
+        prefetch: c.options.prefetch,
+      })),
+    };
   }
 
   get connections(): { consume: ConnectionManager; publish: ConnectionManager } {
@@ -166,6 +236,7 @@ export class WarrenApp {
     this.#state = 'starting';
     try {
       await Promise.all([this.#consumeConnection.start(), this.#publishConnection.start()]);
+      await this.#checkDeadlinesAgainstBroker();
       await this.publisher.start();
       for (const c of this.consumers) await c.start();
     } catch (error) {
@@ -174,7 +245,36 @@ export class WarrenApp {
       throw error;
     }
     this.#state = 'running';
+    this.#liveness?.start();
     this.log.info({ consumers: this.consumers.map((c) => c.describe()) }, 'warren app running');
+  }
+
+  /**
+   * Refuses a `timeoutMs` the broker's consumer_timeout would beat: the broker would close the
+   * whole channel first and requeue every unacked message on it, not only the slow one.
+   */
+  async #checkDeadlinesAgainstBroker(): Promise<void> {
+    const env = process.env.WARREN_CONSUMER_TIMEOUT_MS;
+    const explicit = this.#consumerTimeoutMs ?? (env === undefined || env === '' ? undefined : Number(env));
+    if (explicit !== undefined && !(Number.isInteger(explicit) && explicit >= 0)) {
+      throw new ConfigError(`consumerTimeoutMs (WARREN_CONSUMER_TIMEOUT_MS) must be a whole number of ms, got ${JSON.stringify(env)}`);
+    }
+    // Asking rabbitmqctl takes most of a second: only when some consumer has a deadline to check.
+    if (this.consumers.every((c) => c.options.timeoutMs === undefined)) return;
+    const broker = await readBrokerConsumerTimeout(this.#consumeConnection.brokerAddress, explicit);
+    for (const c of this.consumers) {
+      const perQueue = c.options.arguments['x-consumer-timeout'];
+      const limit = typeof perQueue === 'number' ? perQueue : broker.ms;
+      const source = typeof perQueue === 'number' ? 'the queue argument x-consumer-timeout' : `consumer_timeout, ${broker.source}`;
+      if (limit === undefined) continue;
+      const timeoutMs = c.options.timeoutMs;
+      if (timeoutMs !== undefined && timeoutMs >= limit) {
+        throw new ConfigError(
+          `@Consumer ${c.name}: option "timeoutMs" (${timeoutMs} ms) must be below the broker's delivery timeout (${limit} ms, ${source}): ` +
+            'the broker would close the channel first and requeue every unacked message on it',
+        );
+      }
+    }
   }
 
   /**
@@ -190,6 +290,7 @@ export class WarrenApp {
   async #stop(graceMs: number | undefined): Promise<StopReport> {
     const started = Date.now();
     this.#state = 'stopping';
+    this.#liveness?.stop();
     this.log.info('stopping: intake stopped, finishing in-flight work');
     await Promise.all(this.consumers.map((c) => c.stop(graceMs)));
     await this.publisher.close();

@@ -22,22 +22,22 @@ export class ConcurrencyLimit implements Middleware {
     return this.#maxSeen;
   }
 
-  async run(delivery: Delivery, next: Next): Promise<void> {
-    if (this.#active >= this.limit) {
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    } else {
+  run(delivery: Delivery, next: Next): Promise<void> {
+    if (this.#active < this.limit) {
+      // The common case takes a slot at once, without an extra promise.
       this.#active++;
+      if (this.#active > this.#maxSeen) this.#maxSeen = this.#active;
+      return next(delivery).finally(this.#release);
     }
-    if (this.#active > this.#maxSeen) this.#maxSeen = this.#active;
-    try {
-      await next(delivery);
-    } finally {
-      const wake = this.#waiting.shift();
-      // Hand the slot straight to the next waiter, so `active` never dips and lets a newcomer jump the line.
-      if (wake !== undefined) wake();
-      else this.#active--;
-    }
+    return new Promise<void>((resolve) => this.#waiting.push(resolve)).then(() => next(delivery).finally(this.#release));
   }
+
+  /** Hands the slot straight to the next waiter, so `active` never dips and lets a newcomer jump the line. */
+  readonly #release = (): void => {
+    const wake = this.#waiting.shift();
+    if (wake !== undefined) wake();
+    else this.#active--;
+  };
 
   describe(): Record<string, unknown> {
     return { limit: this.limit, active: this.#active, waiting: this.#waiting.length, maxSeen: this.#maxSeen };
