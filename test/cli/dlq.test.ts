@@ -85,6 +85,17 @@ describe('warren dlq', () => {
     assert.equal(await admin.depth(`${queue}.dlq`), 0);
   });
 
+  it('a replay to a work queue that no longer exists moves nothing and says so', async () => {
+    const queue = uniqueName('dlqgone');
+    admin.trackQueue(queue);
+    await admin.channel.assertQueue(`${queue}.dlq`, { durable: true });
+    await admin.sendMany(`${queue}.dlq`, [{ id: 'x1' }, { id: 'x2' }]);
+    const r = await spawnWarren(['dlq', 'replay', queue]).exited;
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /^warren: .*(route|unroutable|NO_ROUTE)/i);
+    assert.equal(await admin.depth(`${queue}.dlq`), 2, 'both still in the DLQ');
+  });
+
   it('a replay killed mid-way loses nothing: every id is in the DLQ or the work queue', async () => {
     const queue = uniqueName('dlqkill');
     admin.trackQueue(queue);

@@ -98,11 +98,23 @@ async function streamThroughConnectionLoss(republishUnconfirmed: boolean): Promi
       }
     })();
     await waitFor('500 confirms', () => publisher.stats().confirmed >= 500);
-    const inFlightAtKill = publisher.stats().inFlight;
-    const reconnected = publisher.events.once('stateChanged');
-    assert.equal(await closeConnectionsNamed(`${queue}:`), 1);
-    await reconnected; // -> reconnecting
-    await waitFor('ready again', () => publisher.state === 'ready');
+    const closures: Array<{ unconfirmed: number; resent: number }> = [];
+    publisher.events.on('channelClosed', (_error, unconfirmed, resent) => closures.push({ unconfirmed, resent }));
+    let inFlightAtKill = 0;
+    // Whether the kill catches messages unconfirmed is a matter of timing: kill again (up to 5
+    // times) until one does, so the path under test is really taken.
+    for (let kill = 0; kill < 5 && !closures.some((c) => c.unconfirmed > 0); kill++) {
+      await waitFor('some in flight', () => publisher.stats().inFlight > 0, 5000, 1);
+      inFlightAtKill = publisher.stats().inFlight;
+      const reconnected = publisher.events.once('stateChanged');
+      assert.equal(await closeConnectionsNamed(`${queue}:`), 1);
+      await reconnected; // -> reconnecting
+      await waitFor('ready again', () => publisher.state === 'ready');
+    }
+    assert.ok(
+      closures.some((c) => c.unconfirmed > 0),
+      `a kill caught messages unconfirmed: ${JSON.stringify(closures)}`,
+    );
     const confirmedAfterReconnect = publisher.stats().confirmed;
     await waitFor('500 more confirms', () => publisher.stats().confirmed >= confirmedAfterReconnect + 500);
     stop = true;
@@ -113,7 +125,7 @@ async function streamThroughConnectionLoss(republishUnconfirmed: boolean): Promi
     const stats = publisher.stats();
     const rejectedInQueue = [...log.rejected.keys()].filter((id) => inQueue.has(id)).length;
     console.log(
-      `connection loss (republishUnconfirmed=${republishUnconfirmed}): sent ${sent}; ${JSON.stringify(log.summary())}; in flight at kill ${inFlightAtKill}; queue ${ids.length} (${inQueue.size} distinct, duplicates ${ids.length - inQueue.size}); rejected-but-in-queue (unknown fate) ${rejectedInQueue}; republished ${stats.republished}`,
+      `connection loss (republishUnconfirmed=${republishUnconfirmed}): sent ${sent}; ${JSON.stringify(log.summary())}; in flight at kill ${inFlightAtKill}; closures ${JSON.stringify(closures)}; queue ${ids.length} (${inQueue.size} distinct, duplicates ${ids.length - inQueue.size}); rejected-but-in-queue (unknown fate) ${rejectedInQueue}; republished ${stats.republished}`,
     );
     assert.equal(log.settled, sent);
     for (const id of log.resolved) assert.ok(inQueue.has(id), `${id} resolved but missing from the queue`);
@@ -122,6 +134,7 @@ async function streamThroughConnectionLoss(republishUnconfirmed: boolean): Promi
       assert.equal(log.rejected.size, 0);
       assert.equal(inQueue.size, sent);
       assert.ok(stats.republished > 0);
+      for (const c of closures) assert.equal(c.resent, c.unconfirmed, 'every unconfirmed message re-sent');
     } else {
       // How many the kill catches unconfirmed depends on timing (printed above); never more than the window.
       assert.ok(log.rejected.size <= 200);

@@ -24,6 +24,7 @@ export async function startCommand(modulePath: string, opts: StartOptions): Prom
   if (opts.grace !== undefined) runOptions.shutdownGraceMs = positiveInt('--grace', opts.grace);
   if (opts.heartbeat !== undefined) runOptions.heartbeatSec = positiveInt('--heartbeat', opts.heartbeat);
   if (opts.only !== undefined) runOptions.only = opts.only.split(',').map((s) => s.trim());
+  const healthPort = opts.healthPort === undefined ? undefined : positiveInt('--health-port', opts.healthPort);
   const app = await WarrenApp.create(definition, runOptions);
 
   let signals = 0;
@@ -55,11 +56,16 @@ export async function startCommand(modulePath: string, opts: StartOptions): Prom
   const urls = Array.isArray(runOptions.urls) ? runOptions.urls : String(runOptions.urls).split(',');
   log.info({ broker: urls.map((u) => redactUrl(u.trim())) }, 'starting');
   await app.start();
-  if (opts.healthPort !== undefined) {
-    const port = positiveInt('--health-port', opts.healthPort);
-    const server = await startHealthServer(app, port);
-    server.unref();
-    log.info({ port }, 'health endpoint on http://127.0.0.1:<port>/health');
+  if (healthPort !== undefined) {
+    try {
+      const server = await startHealthServer(app, healthPort);
+      server.unref();
+      log.info({ port: healthPort }, 'health endpoint on http://127.0.0.1:<port>/health');
+    } catch (error) {
+      // Taken port or the like: stop cleanly rather than exit with handlers mid-flight.
+      await app.stop();
+      throw error;
+    }
   }
 }
 

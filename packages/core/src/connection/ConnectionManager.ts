@@ -148,11 +148,15 @@ export class ConnectionManager {
     const model = this.#model;
     this.#model = undefined;
     if (model !== undefined) {
-      try {
-        await model.close();
-      } catch {
-        // Already closed by the broker or the network: nothing left to release.
-      }
+      // A broker that does not answer (a stalled network) must not hold up shutdown.
+      let timer: NodeJS.Timeout | undefined;
+      const closed = model.close().then(
+        () => true,
+        () => true, // already closed by the broker or the network
+      );
+      const answered = await Promise.race([closed, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 5000)))]);
+      clearTimeout(timer);
+      if (!answered) this.#log.warn('the broker did not answer the close within 5 s; leaving the socket to die');
     }
     this.events.emit('closed');
   }

@@ -21,7 +21,9 @@ export function describeConnectError(error: unknown, where: string): WarrenError
       transient: false,
     });
   }
-  if (code === 530 || /Expected ConnectionOpenOk/.test(message) || /NOT_ALLOWED/.test(message)) {
+  // Refusals that pass on their own: a vhost still booting, a connection limit, a broker shutting down.
+  const passing = /is down|limit \(\d+\) is reached|CONNECTION_FORCED|INTERNAL_ERROR/.test(message);
+  if (!passing && (code === 530 || /NOT_ALLOWED/.test(message) || /Expected ConnectionOpenOk; got <ConnectionClose/.test(message))) {
     return new ConnectionError(
       'WARREN_ERR_VHOST',
       `broker ${where}: the virtual host does not exist or this user may not use it (530 NOT_ALLOWED)`,

@@ -1,13 +1,14 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { backoffDelay, DEFAULT_BACKOFF } from '../connection/backoff.js';
 import type { ConnectionManager } from '../connection/ConnectionManager.js';
-import { ClosedError } from '../errors/WarrenError.js';
+import { InvalidPublishError, PublishTimeoutError, UnroutableError } from '../errors/publishErrors.js';
+import { ClosedError, TopologyError } from '../errors/WarrenError.js';
 import { ConcurrencyLimit } from '../middleware/concurrencyLimit.js';
 import { Deadline } from '../middleware/deadline.js';
 import { compose, type Middleware, type Next } from '../middleware/Middleware.js';
 import type { ConsumerState, WarrenEvents } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
-import type { TypedEvents } from '../observability/TypedEvents.js';
+import type { Disposable, TypedEvents } from '../observability/TypedEvents.js';
 import type { ResolvedConsumerOptions } from '../options/resolveConsumerOptions.js';
 import { assertRetryQueue, declareConsumerTopology } from '../topology/declareConsumerTopology.js';
 import { deadLetterQueueName, retryQueueName } from '../topology/names.js';
@@ -53,6 +54,23 @@ interface Deps {
   events: TypedEvents<WarrenEvents>;
 }
 
+/** How long to wait for the broker to answer a cancel or a close before going on without it. */
+const BROKER_REPLY_MS = 5000;
+
+/** Waits for `promise` (ignoring its failure) at most `ms`. */
+function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 const SHUTDOWN_ABORT = Object.assign(new Error('worker is shutting down'), { code: 'WARREN_ERR_CLOSED' });
 
 /**
@@ -73,6 +91,7 @@ export class ConsumerRuntime {
   readonly #middleware: readonly Middleware[];
   readonly #pipeline: Next;
   readonly #inFlight = new Set<Delivery>();
+  readonly #subscriptions: Disposable[] = [];
   readonly #declaredDelays = new Set<number>();
   #state: ConsumerState = 'idle';
   #channel: Channel | undefined;
@@ -117,7 +136,8 @@ export class ConsumerRuntime {
     // handler keeps its slot until it really ends, even past its deadline.
     this.#deadline = new Deadline(options.timeoutMs);
     this.#limit = new ConcurrencyLimit(options.concurrency);
-    this.#middleware = options.timeoutMs === undefined ? [this.#limit] : [this.#deadline, this.#limit];
+    // The deadline is always there: a publisher may set x-warren-deadline even without timeoutMs.
+    this.#middleware = [this.#deadline, this.#limit];
     this.#pipeline = compose(this.#middleware, this.#callHandler);
     for (const d of options.retry.delaysMs) this.#declaredDelays.add(d);
   }
@@ -185,9 +205,17 @@ export class ConsumerRuntime {
   async start(): Promise<void> {
     if (this.#state !== 'idle') throw new ClosedError(`consumer ${this.name} was already started`);
     this.#setState('starting');
-    this.#deps.connection.events.on('connected', () => this.#scheduleReopen('reconnected', 0));
-    this.#deps.connection.events.on('disconnected', () => this.#interrupted('connection lost'));
-    await this.#open();
+    this.#subscriptions.push(
+      this.#deps.connection.events.on('connected', () => this.#scheduleReopen('reconnected', 0)),
+      this.#deps.connection.events.on('disconnected', () => this.#interrupted('connection lost')),
+    );
+    try {
+      await this.#open();
+    } catch (error) {
+      // A failed start must not go on retrying in the background.
+      await this.stop(0);
+      throw error;
+    }
   }
 
   /** Stops taking messages (cancels the broker consumer) and keeps the runtime; in-flight work goes on. */
@@ -238,7 +266,8 @@ export class ConsumerRuntime {
     const channel = this.#channel;
     this.#channel = undefined;
     this.#channelGeneration++;
-    if (channel !== undefined) await channel.close().catch(() => undefined);
+    if (channel !== undefined) await within(channel.close(), BROKER_REPLY_MS);
+    for (const subscription of this.#subscriptions.splice(0)) subscription.dispose();
     this.#setState('stopped');
   }
 
@@ -259,16 +288,13 @@ export class ConsumerRuntime {
 
   async #cancelConsumer(): Promise<void> {
     // Deliveries can arrive before basic.consume's promise resolves: wait for the tag to cancel it.
-    if (this.#subscribing !== undefined) await this.#subscribing.catch(() => undefined);
+    if (this.#subscribing !== undefined) await within(this.#subscribing, BROKER_REPLY_MS);
     const channel = this.#channel;
     const tag = this.#consumerTag;
     this.#consumerTag = undefined;
     if (channel === undefined || tag === undefined) return;
-    try {
-      await channel.cancel(tag);
-    } catch {
-      // The channel is gone, and the subscription with it.
-    }
+    // A channel that is gone took the subscription with it; a stalled one must not hold up shutdown.
+    await within(channel.cancel(tag), BROKER_REPLY_MS);
   }
 
   async #open(): Promise<void> {
@@ -305,10 +331,13 @@ export class ConsumerRuntime {
       this.#setState('paused');
       return;
     }
-    this.#reopenAttempt = 0;
     // Suspects are being run one at a time: intake resumes when that is over.
-    if (this.#isolating) return;
+    if (this.#isolating) {
+      this.#reopenAttempt = 0;
+      return;
+    }
     await this.#consume(channel);
+    this.#reopenAttempt = 0;
     this.#lastInterruption = '';
     this.#setState('consuming');
   }
@@ -406,7 +435,9 @@ export class ConsumerRuntime {
       return;
     }
     this.#running++;
-    void this.#process(delivery).finally(() => this.#ranOne());
+    void this.#process(delivery)
+      .catch((error: unknown) => this.#log.error({ err: (error as Error).message }, 'bug: settling threw'))
+      .finally(() => this.#ranOne());
   }
 
   #ranOne(): void {
@@ -425,7 +456,9 @@ export class ConsumerRuntime {
     this.#isolating = true;
     this.#counts.isolations++;
     await this.#cancelConsumer();
-    if (this.#running > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    // Bounded: a handler that hangs (no deadline, deaf to its signal) must not stop intake for good.
+    if (this.#running > 0)
+      await within(new Promise<void>((resolve) => (this.#idle = resolve)), this.options.timeoutMs ?? this.options.shutdownGraceMs);
     this.#idle = undefined;
     // One suspect per round; every other delivery taken meanwhile (suspect or not) goes back to
     // the queue first, so the one running is the only unacked message on the channel.
@@ -476,6 +509,12 @@ export class ConsumerRuntime {
       return;
     }
     delivery.settled = true;
+    await this.#putBack(delivery);
+    this.#finish(delivery);
+  }
+
+  /** Puts a copy at the back of the queue with the counts so far, then acks; falls back to a requeue. */
+  async #putBack(delivery: Delivery): Promise<boolean> {
     try {
       // Keep what was counted so far: a quorum queue's own count does not follow a new copy.
       const counted = {
@@ -484,11 +523,10 @@ export class ConsumerRuntime {
           (intHeader(delivery.headers, HEADER.redeliveries) ?? 0) + (intHeader(delivery.headers, 'x-delivery-count') ?? 0),
       };
       await this.#deps.republisher.send(this.options.queue, delivery.body, this.#republishOptions(delivery, counted));
-      this.#brokerSettle(delivery, 'ack');
+      return this.#brokerSettle(delivery, 'ack');
     } catch {
-      this.#brokerSettle(delivery, 'requeue');
+      return this.#brokerSettle(delivery, 'requeue');
     }
-    this.#finish(delivery);
   }
 
   /**
@@ -522,6 +560,13 @@ export class ConsumerRuntime {
       delivery.settled = true;
       this.#brokerSettle(delivery, 'ack');
     } catch (error) {
+      if (error instanceof PublishTimeoutError && error.written) {
+        // The counted copy may be in the queue after all: give this one back rather than run both.
+        delivery.settled = true;
+        if (this.#brokerSettle(delivery, 'requeue')) this.#counts.requeued++;
+        this.#finish(delivery);
+        return;
+      }
       // Could not write the counted copy: handle this one as it is rather than lose or spin it.
       this.#log.warn({ err: (error as Error).message }, 'could not count a redelivery; handling it uncounted');
       await this.#process(delivery);
@@ -570,7 +615,9 @@ export class ConsumerRuntime {
           if (onBroker) this.#counts.acked++;
           break;
         case 'requeue':
-          onBroker = this.#brokerSettle(delivery, 'requeue');
+          // Interrupted by shutdown, not the message's fault: a plain requeue would come back
+          // flagged as redelivered and be counted against it. Put back a copy with its counts.
+          onBroker = await this.#putBack(delivery);
           if (onBroker) this.#counts.requeued++;
           break;
         case 'retry':
@@ -619,30 +666,50 @@ export class ConsumerRuntime {
     );
     const extra: Record<string, unknown> = {
       [HEADER.attempt]: delivery.attempt + 1,
+      // The handler ran and returned an error: whatever killed a worker before, it was not this.
+      [HEADER.redeliveries]: 0,
       [HEADER.error]: failure.name,
       [HEADER.errorMessage]: truncate(failure.message),
     };
     const options = this.#republishOptions(delivery, extra);
     let target = queue;
-    if (delayMs > 0) {
-      target = retryQueueName(queue, delayMs);
-      if (!this.#declaredDelays.has(delayMs)) await this.#declareDelay(delayMs);
-      // Jitter only shortens a wait (per-message TTL below the queue's), so the queue's head
-      // never holds back a message behind it for longer than the queue's own delay.
-      const jitter = this.options.retry.jitter;
-      if (jitter > 0) options.expiration = String(Math.max(1, Math.round(delayMs * (1 - jitter * Math.random()))));
-    }
     try {
+      if (delayMs > 0) {
+        target = retryQueueName(queue, delayMs);
+        if (!this.#declaredDelays.has(delayMs)) await this.#declareDelay(delayMs);
+        // Jitter only shortens a wait (per-message TTL below the queue's), so the queue's head
+        // never holds back a message behind it for longer than the queue's own delay.
+        const jitter = this.options.retry.jitter;
+        if (jitter > 0) options.expiration = String(Math.max(1, Math.round(delayMs * (1 - jitter * Math.random()))));
+      }
       await this.#deps.republisher.send(target, delivery.body, options);
     } catch (publishError) {
-      // Confirm first, then ack: without the confirm, the original goes back to the queue.
-      this.#log.warn({ err: (publishError as Error).message }, 'could not publish the retry; returning the message to the queue');
-      const back = this.#brokerSettle(delivery, 'requeue');
-      if (back) this.#counts.requeued++;
-      return back;
+      // Confirm first, then ack: without the confirm, the original goes back.
+      return this.#couldNotCopy(delivery, publishError, `retry to ${target}`, delayMs);
     }
     this.#counts.retried++;
     return this.#brokerSettle(delivery, 'ack');
+  }
+
+  /**
+   * A copy (retry, dead letter) could not be written. The original must not be lost, nor spin:
+   * a copy that can never be written goes to the queue's own dead-letter route; a missing
+   * target queue gets the topology declared again; otherwise the delivery keeps its prefetch
+   * slot for a while (back-pressure, no hot loop) and then goes back to the queue.
+   */
+  async #couldNotCopy(delivery: Delivery, error: unknown, what: string, delayMs: number): Promise<boolean> {
+    this.#log.warn({ messageId: delivery.messageId, err: (error as Error).message }, `could not publish the ${what}`);
+    if (error instanceof InvalidPublishError) {
+      const ok = this.#brokerSettle(delivery, 'drop');
+      if (ok) this.#counts.deadLettered++;
+      return ok;
+    }
+    if (error instanceof UnroutableError || error instanceof TopologyError)
+      this.#scheduleReopen('a retry or dead-letter queue is missing', 0);
+    await new Promise((r) => setTimeout(r, Math.min(Math.max(delayMs, 1000), 30_000)));
+    const back = this.#brokerSettle(delivery, 'requeue');
+    if (back) this.#counts.requeued++;
+    return back;
   }
 
   async #declareDelay(delayMs: number): Promise<void> {
@@ -688,14 +755,7 @@ export class ConsumerRuntime {
     try {
       await this.#deps.republisher.send(deadLetterQueueName(this.options.queue), delivery.body, this.#republishOptions(delivery, headers));
     } catch (publishError) {
-      // The queue's own dead-letter route still takes it (with the broker's x-death, without our reasons).
-      this.#log.warn(
-        { err: (publishError as Error).message },
-        'could not publish to the DLQ with reasons; dead-lettering through the queue',
-      );
-      const ok = this.#brokerSettle(delivery, 'drop');
-      if (ok) this.#counts.deadLettered++;
-      return ok;
+      return this.#couldNotCopy(delivery, publishError, 'dead letter', 0);
     }
     const ok = this.#brokerSettle(delivery, 'ack');
     if (ok) this.#counts.deadLettered++;
@@ -713,7 +773,8 @@ export class ConsumerRuntime {
     // The broker's count on a quorum queue belongs to that delivery, not to a new copy.
     delete headers['x-delivery-count'];
     Object.assign(headers, extraHeaders);
-    return propertiesOf(p as MessagePropertiesLike, headers);
+    // mandatory: a copy to a queue someone deleted must fail, not be confirmed and dropped.
+    return { ...propertiesOf(p as MessagePropertiesLike, headers), mandatory: true };
   }
 
   #setState(state: ConsumerState): void {

@@ -12,6 +12,8 @@ export interface RepublishOptions {
   replyTo?: string;
   type?: string;
   appId?: string;
+  /** Fail (UnroutableError) instead of being dropped when no queue takes it. */
+  mandatory?: boolean;
   /** Deadline for this send; the publisher's own otherwise. */
   timeoutMs?: number;
 }

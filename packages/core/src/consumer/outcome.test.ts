@@ -31,6 +31,13 @@ describe('decideOutcome: every error class x attempts left', () => {
 
   it("RetryLater's own delay wins over the configured one", () => {
     assert.deepEqual(decideOutcome(new RetryLater('rate limited', { delayMs: 5000 }), 1, retry), { action: 'retry', delayMs: 5000 });
+    for (const bad of [1500.5, -1, Number.NaN, 10 ** 12]) {
+      assert.deepEqual(
+        decideOutcome(new RetryLater('odd delay', { delayMs: bad }), 1, retry),
+        { action: 'retry', delayMs: 200 },
+        String(bad),
+      );
+    }
   });
 
   for (const [label, error] of [

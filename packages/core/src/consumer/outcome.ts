@@ -31,7 +31,9 @@ export function decideOutcome(error: unknown, attempt: number, retry: RetryPolic
   if (error instanceof Reject) return { action: 'dead-letter', reason: 'rejected' };
   if (attempt >= retry.attempts) return { action: 'dead-letter', reason: 'exhausted' };
   const configured = retry.delaysMs[Math.min(attempt, retry.delaysMs.length) - 1] ?? 0;
-  const delayMs = error instanceof RetryLater && error.delayMs !== undefined ? error.delayMs : configured;
+  const own = error instanceof RetryLater ? error.delayMs : undefined;
+  // A delay queue per distinct delay: only whole ms up to a day, else the configured delay.
+  const delayMs = own !== undefined && Number.isInteger(own) && own >= 0 && own <= 86_400_000 ? own : configured;
   return { action: 'retry', delayMs };
 }
 

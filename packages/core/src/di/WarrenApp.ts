@@ -241,9 +241,14 @@ export class WarrenApp {
       for (const c of this.consumers) await c.start();
     } catch (error) {
       this.#state = 'failed';
+      // Consumers already started must not keep handling while the app reports failure.
+      await Promise.all(this.consumers.map((c) => c.stop(0)));
+      await this.publisher.close(0).catch(() => undefined);
       await this.#closeConnections();
       throw error;
     }
+    // A fatal connection error during start has already failed the app.
+    if (this.#state !== 'starting') throw new ConfigError(`app ${this.#state} while starting`);
     this.#state = 'running';
     this.#liveness?.start();
     this.log.info({ consumers: this.consumers.map((c) => c.describe()) }, 'warren app running');

@@ -2,6 +2,7 @@ import type { Channel, GetMessage } from 'amqplib';
 import type { ConnectionManager } from '../connection/ConnectionManager.js';
 import { HEADER } from '../consumer/headers.js';
 import { type MessagePropertiesLike, propertiesOf, type RepublishOptions } from '../consumer/Republisher.js';
+import { UnroutableError } from '../errors/publishErrors.js';
 import { TopologyError } from '../errors/WarrenError.js';
 import type { Publisher } from '../publisher/Publisher.js';
 import { deadLetterQueueName } from '../topology/names.js';
@@ -32,6 +33,7 @@ export interface DeadLetterSummary {
 /** Headers Warren wrote for a failure; a replay strips them so the message starts afresh. */
 const FAILURE_HEADERS = [
   HEADER.attempt,
+  HEADER.redeliveries,
   HEADER.reason,
   HEADER.error,
   HEADER.errorMessage,
@@ -142,7 +144,18 @@ export async function replayDeadLetters(
       }
       const m = await channel.get(dlq, { noAck: false });
       if (m === false) break;
-      await publisher.send(queue, m.content, replayOptions(m));
+      // mandatory: if the work queue is gone, fail here and leave the message in the DLQ.
+      try {
+        await publisher.send(queue, m.content, { ...replayOptions(m), mandatory: true });
+      } catch (error) {
+        if (error instanceof UnroutableError) {
+          throw new TopologyError(
+            `the work queue "${queue}" does not exist (unroutable): replay stopped after ${moved} message(s); the rest stay in ${dlq}`,
+            { cause: error },
+          );
+        }
+        throw error;
+      }
       channel.ack(m);
       moved++;
       options.onProgress?.(moved, total);
