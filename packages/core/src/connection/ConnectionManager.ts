@@ -6,6 +6,9 @@ import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js
 import { type BrokerAddress, parseBrokerUrls } from './brokerUrl.js';
 import { describeConnectError } from './describeConnectError.js';
 
+/** A connection that lived this long is healthy: its next loss starts backing off from the beginning. */
+const STABLE_AFTER_MS = 10_000;
+
 export type ConnectionRole = 'consume' | 'publish' | 'admin';
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed' | 'failed';
 
@@ -62,6 +65,8 @@ export class ConnectionManager {
   readonly #reconnect: ReconnectOptions | false;
   readonly #log: Logger;
   #nextAddress = 0;
+  #connectedAt = 0;
+  #lostInARow = 0;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
 
@@ -200,6 +205,7 @@ export class ConnectionManager {
     this.#generation++;
     this.#blockedSince = undefined;
     this.#state = 'connected';
+    this.#connectedAt = Date.now();
     model.on('error', (error: Error) => this.#log.warn({ err: error.message }, 'connection error'));
     model.on('blocked', (reason: string) => {
       this.#blockedSince = Date.now();
@@ -234,7 +240,11 @@ export class ConnectionManager {
       return;
     }
     this.#state = 'reconnecting';
-    this.#scheduleReconnect(1, error ?? new Error('connection closed'));
+    // A connection that dies right after opening (a flapping broker or proxy) keeps backing off
+    // instead of starting over at the shortest delay each time.
+    const flapping = Date.now() - this.#connectedAt < STABLE_AFTER_MS;
+    this.#lostInARow = flapping ? this.#lostInARow + 1 : 1;
+    this.#scheduleReconnect(this.#lostInARow, error ?? new Error('connection closed'));
   }
 
   #scheduleReconnect(attempt: number, cause: Error): void {
