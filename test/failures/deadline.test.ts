@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, Consumer, DeadlineExceededError, type MessageContext, Worker } from '@warren/core';
+import { ConfigError, Consumer, DEADLINE_HEADER, DeadlineExceededError, type MessageContext, Worker } from '@warren/core';
 import { TestHarness } from '@warren/testing';
 import { sleep, startTestApp } from '../support/app.js';
 import { Admin, rabbitmqctl, uniqueName, waitFor } from '../support/broker.js';
@@ -69,6 +69,34 @@ describe('deadlines', () => {
       assert.equal(stats.retried, 1);
       assert.equal(stats.channelOpens, 1, 'no second ack closed the channel (406)');
       assert.equal(h.outcomes(first.messageId).length, 2);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('a deadline set by the publisher (x-warren-deadline) aborts the handler even without timeoutMs', async () => {
+    const queue = uniqueName('hdrdeadline');
+    admin.trackQueue(queue);
+    const aborted: unknown[] = [];
+    @Consumer({ queue, retry: { attempts: 2, delayMs: 50 } })
+    class HeaderBound extends Worker {
+      async handle(_m: unknown, ctx: MessageContext): Promise<void> {
+        if (ctx.attempt > 1) return;
+        await sleep(5000, ctx.signal).catch((e: unknown) => {
+          aborted.push(e);
+          throw e;
+        });
+      }
+    }
+    const h = await TestHarness.start({ consumers: [HeaderBound] });
+    try {
+      const first = await h.publish(queue, { job: 1 }, { headers: { [DEADLINE_HEADER]: Date.now() + 300 } });
+      assert.equal(first.result, 'retried');
+      assert.ok(first.durationMs < 1500, `aborted near the deadline (${first.durationMs} ms)`);
+      assert.ok(aborted[0] instanceof DeadlineExceededError);
+      // The retry copy keeps the header, and its deadline has passed: it is not even started.
+      const second = await h.nextOutcome(first.messageId);
+      assert.deepEqual(second.outcome, { action: 'dead-letter', reason: 'exhausted' });
     } finally {
       await h.stop();
     }
