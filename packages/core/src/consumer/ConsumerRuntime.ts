@@ -628,7 +628,14 @@ export class ConsumerRuntime {
           break;
       }
     } finally {
-      this.#deps.events.emit('settled', this.name, outcome, Date.now() - delivery.receivedAt, onBroker, delivery.messageId);
+      this.#deps.events.emit(
+        'settled',
+        this.name,
+        delivery.carriedOut ?? outcome,
+        Date.now() - delivery.receivedAt,
+        onBroker,
+        delivery.messageId,
+      );
       this.#finish(delivery);
     }
   }
@@ -700,16 +707,36 @@ export class ConsumerRuntime {
   async #couldNotCopy(delivery: Delivery, error: unknown, what: string, delayMs: number): Promise<boolean> {
     this.#log.warn({ messageId: delivery.messageId, err: (error as Error).message }, `could not publish the ${what}`);
     if (error instanceof InvalidPublishError) {
+      delivery.carriedOut = { action: 'dead-letter', reason: 'rejected' };
       const ok = this.#brokerSettle(delivery, 'drop');
       if (ok) this.#counts.deadLettered++;
       return ok;
     }
-    if (error instanceof UnroutableError || error instanceof TopologyError)
-      this.#scheduleReopen('a retry or dead-letter queue is missing', 0);
+    if (error instanceof UnroutableError || error instanceof TopologyError) await this.#redeclare();
     await new Promise((r) => setTimeout(r, Math.min(Math.max(delayMs, 1000), 30_000)));
+    delivery.carriedOut = { action: 'requeue' };
     const back = this.#brokerSettle(delivery, 'requeue');
     if (back) this.#counts.requeued++;
     return back;
+  }
+
+  /**
+   * Declares the topology again on a channel of its own (someone deleted a retry queue or the
+   * DLQ), leaving the consumer's channel and its in-flight deliveries alone.
+   */
+  async #redeclare(): Promise<void> {
+    try {
+      const channel = await this.#deps.connection.createChannel();
+      channel.on('error', () => undefined);
+      try {
+        await declareConsumerTopology(channel, this.options, [...this.#declaredDelays]);
+        this.#log.info('declared the topology again: a retry or dead-letter queue was missing');
+      } finally {
+        await within(channel.close(), BROKER_REPLY_MS);
+      }
+    } catch (error) {
+      this.#log.warn({ err: (error as Error).message }, 'could not declare the topology again');
+    }
   }
 
   async #declareDelay(delayMs: number): Promise<void> {

@@ -1,6 +1,7 @@
 import type { ConsumeMessage } from 'amqplib';
 import type { Logger } from '../observability/logger.js';
 import type { DeliveryFields, MessageContext, MessageProperties } from './MessageContext.js';
+import type { Outcome } from './outcome.js';
 
 const EMPTY_HEADERS: Readonly<Record<string, unknown>> = Object.freeze({});
 
@@ -20,6 +21,8 @@ export class Delivery<T = unknown> implements MessageContext<T> {
   #log: Logger | undefined;
   /** Set when the settle decision has been taken; a second settle is refused. */
   settled = false;
+  /** What was really done when it differs from the decision (a copy could not be written). */
+  carriedOut: Outcome | undefined;
 
   constructor(
     readonly message: ConsumeMessage,
