@@ -71,6 +71,21 @@ function within(promise: Promise<unknown>, ms: number): Promise<void> {
   ]).finally(() => clearTimeout(timer));
 }
 
+/** Waits `ms`, or less if `signal` aborts; never keeps the process alive by itself. */
+function sleepUnlessStopping(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
 const SHUTDOWN_ABORT = Object.assign(new Error('worker is shutting down'), { code: 'WARREN_ERR_CLOSED' });
 
 /**
@@ -92,6 +107,7 @@ export class ConsumerRuntime {
   readonly #pipeline: Next;
   readonly #inFlight = new Set<Delivery>();
   readonly #subscriptions: Disposable[] = [];
+  readonly #stopSignal = new AbortController();
   readonly #declaredDelays = new Set<number>();
   #state: ConsumerState = 'idle';
   #channel: Channel | undefined;
@@ -248,6 +264,7 @@ export class ConsumerRuntime {
   }
 
   async #stop(graceMs: number): Promise<void> {
+    this.#stopSignal.abort();
     this.#setState('stopping');
     clearTimeout(this.#reopenTimer);
     await this.#cancelConsumer();
@@ -414,7 +431,9 @@ export class ConsumerRuntime {
         const delivery = new Delivery(msg, generation, this.name, this.options.queue, attempt, this.#log);
         this.#inFlight.add(delivery);
         this.#running++;
-        void this.#countRedelivery(delivery).finally(() => this.#ranOne());
+        void this.#countRedelivery(delivery)
+          .catch((error: unknown) => this.#log.error({ err: (error as Error).message }, 'bug: counting a redelivery threw'))
+          .finally(() => this.#ranOne());
         return;
       }
     } else if (msg.fields.redelivered) {
@@ -422,7 +441,9 @@ export class ConsumerRuntime {
       this.#inFlight.add(delivery);
       // Counted as running: isolation must not start a suspect while this one is still unacked.
       this.#running++;
-      void this.#countRedelivery(delivery).finally(() => this.#ranOne());
+      void this.#countRedelivery(delivery)
+        .catch((error: unknown) => this.#log.error({ err: (error as Error).message }, 'bug: counting a redelivery threw'))
+        .finally(() => this.#ranOne());
       return;
     } else {
       suspect = (intHeader(headers, HEADER.redeliveries) ?? 0) > 0;
@@ -431,7 +452,8 @@ export class ConsumerRuntime {
     this.#inFlight.add(delivery);
     if (suspect || this.#isolating) {
       (suspect ? this.#suspects : this.#held).push(delivery);
-      if (!this.#isolating) void this.#isolate();
+      if (!this.#isolating)
+        void this.#isolate().catch((error: unknown) => this.#log.error({ err: (error as Error).message }, 'bug: isolation threw'));
       return;
     }
     this.#running++;
@@ -455,6 +477,25 @@ export class ConsumerRuntime {
   async #isolate(): Promise<void> {
     this.#isolating = true;
     this.#counts.isolations++;
+    try {
+      await this.#runSuspectsAlone();
+    } finally {
+      // Whatever happened, intake must not stay off.
+      this.#isolating = false;
+    }
+    const channel = this.#channel;
+    if (channel !== undefined && this.#stopping === undefined && !this.#paused && this.#consumerTag === undefined) {
+      try {
+        await this.#consume(channel);
+        this.#setState('consuming');
+      } catch (error) {
+        // The channel died meanwhile; reopening it consumes again.
+        this.#interrupted(`cannot resume after isolation: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  async #runSuspectsAlone(): Promise<void> {
     await this.#cancelConsumer();
     // Bounded: a handler that hangs (no deadline, deaf to its signal) must not stop intake for good.
     if (this.#running > 0)
@@ -476,17 +517,6 @@ export class ConsumerRuntime {
       // them along unsent. A round trip (basic.qos, answered in order) proves the broker has them.
       await this.#channel?.prefetch(this.options.prefetch).catch(() => undefined);
       await this.#process(suspect);
-    }
-    this.#isolating = false;
-    const channel = this.#channel;
-    if (channel !== undefined && this.#stopping === undefined && !this.#paused && this.#consumerTag === undefined) {
-      try {
-        await this.#consume(channel);
-        this.#setState('consuming');
-      } catch (error) {
-        // The channel died meanwhile; reopening it consumes again.
-        this.#interrupted(`cannot resume after isolation: ${(error as Error).message}`);
-      }
     }
   }
 
@@ -522,7 +552,11 @@ export class ConsumerRuntime {
         [HEADER.redeliveries]:
           (intHeader(delivery.headers, HEADER.redeliveries) ?? 0) + (intHeader(delivery.headers, 'x-delivery-count') ?? 0),
       };
-      await this.#deps.republisher.send(this.options.queue, delivery.body, this.#republishOptions(delivery, counted));
+      // Short: at shutdown the channel closes soon after; a slow copy falls back to a requeue.
+      await this.#deps.republisher.send(this.options.queue, delivery.body, {
+        ...this.#republishOptions(delivery, counted),
+        timeoutMs: 1000,
+      });
       return this.#brokerSettle(delivery, 'ack');
     } catch {
       return this.#brokerSettle(delivery, 'requeue');
@@ -551,19 +585,22 @@ export class ConsumerRuntime {
     try {
       const redeliveries = (intHeader(delivery.headers, HEADER.redeliveries) ?? 0) + 1;
       const counted = { [HEADER.attempt]: delivery.attempt, [HEADER.redeliveries]: redeliveries };
-      // A blocked publisher must not hold the prefetch window: past 2 s, handle it uncounted.
+      // A blocked publisher must not hold the prefetch window: past 5 s, handle it uncounted.
       await this.#deps.republisher.send(this.options.queue, delivery.body, {
         ...this.#republishOptions(delivery, counted),
-        timeoutMs: 2000,
+        timeoutMs: 5000,
       });
       this.#counts.redeliveriesCounted++;
       delivery.settled = true;
       this.#brokerSettle(delivery, 'ack');
     } catch (error) {
       if (error instanceof PublishTimeoutError && error.written) {
-        // The counted copy may be in the queue after all: give this one back rather than run both.
+        // The counted copy reached the socket and is almost surely queued (only a broker nack or a
+        // connection loss before it arrives can stop it). Requeueing the original as well would
+        // duplicate it on every slow confirm, without end; so the copy is taken as the message.
+        this.#log.warn({ messageId: delivery.messageId }, 'counted copy written but not yet confirmed; acking the original');
         delivery.settled = true;
-        if (this.#brokerSettle(delivery, 'requeue')) this.#counts.requeued++;
+        this.#brokerSettle(delivery, 'ack');
         this.#finish(delivery);
         return;
       }
@@ -709,11 +746,13 @@ export class ConsumerRuntime {
     if (error instanceof InvalidPublishError) {
       delivery.carriedOut = { action: 'dead-letter', reason: 'rejected' };
       const ok = this.#brokerSettle(delivery, 'drop');
-      if (ok) this.#counts.deadLettered++;
+      if (ok && this.options.deadLetter) this.#counts.deadLettered++;
+      else if (ok) this.#counts.dropped++;
       return ok;
     }
     if (error instanceof UnroutableError || error instanceof TopologyError) await this.#redeclare();
-    await new Promise((r) => setTimeout(r, Math.min(Math.max(delayMs, 1000), 30_000)));
+    // Stopping cuts the hold short, so the message goes back while the channel is still open.
+    await sleepUnlessStopping(Math.min(Math.max(delayMs, 1000), 30_000), this.#stopSignal.signal);
     delivery.carriedOut = { action: 'requeue' };
     const back = this.#brokerSettle(delivery, 'requeue');
     if (back) this.#counts.requeued++;

@@ -81,6 +81,7 @@ export class WarrenApp {
   readonly #publishConnection: ConnectionManager;
   #state: AppState = 'created';
   #consumerTimeoutMs: number | undefined;
+  #fatal: WarrenError | undefined;
   readonly #liveness: LivenessMonitor | undefined;
   #stopping: Promise<StopReport> | undefined;
 
@@ -108,6 +109,7 @@ export class WarrenApp {
       c.events.on('blocked', (reason) => this.events.emit('blocked', c.role, reason));
       c.events.on('unblocked', () => this.events.emit('unblocked', c.role));
       c.events.on('fatal', (error) => {
+        this.#fatal ??= error;
         this.#state = 'failed';
         this.events.emit('fatal', error);
       });
@@ -239,6 +241,8 @@ export class WarrenApp {
       await this.#checkDeadlinesAgainstBroker();
       await this.publisher.start();
       for (const c of this.consumers) await c.start();
+      // A fatal connection error during start has already failed the app.
+      if (this.#state !== 'starting') throw this.#fatal ?? new ConfigError(`app ${this.#state} while starting`);
     } catch (error) {
       this.#state = 'failed';
       // Consumers already started must not keep handling while the app reports failure.
@@ -247,8 +251,6 @@ export class WarrenApp {
       await this.#closeConnections();
       throw error;
     }
-    // A fatal connection error during start has already failed the app.
-    if (this.#state !== 'starting') throw new ConfigError(`app ${this.#state} while starting`);
     this.#state = 'running';
     this.#liveness?.start();
     this.log.info({ consumers: this.consumers.map((c) => c.describe()) }, 'warren app running');

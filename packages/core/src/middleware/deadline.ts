@@ -5,6 +5,8 @@ import type { Middleware, Next } from './Middleware.js';
 /** Header a publisher may set: the absolute time (ms since epoch) after which handling is pointless. */
 export const DEADLINE_HEADER = 'x-warren-deadline';
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Gives each delivery a deadline: `timeoutMs` from when it arrived, or the message's own
  * `x-warren-deadline` header if that is sooner. When it passes, `ctx.signal` aborts and the
@@ -26,6 +28,8 @@ export class Deadline implements Middleware {
     const deadline = this.#deadlineOf(delivery);
     if (deadline === undefined) return next(delivery);
     const remaining = deadline - Date.now();
+    // setTimeout fires at once past 2^31-1 ms (~24.8 days): such a deadline is no deadline.
+    if (remaining > MAX_TIMER_MS) return next(delivery);
     if (remaining <= 0) {
       this.#expired++;
       return Promise.reject(new DeadlineExceededError(`deadline passed before the handler started (${-remaining} ms ago)`));

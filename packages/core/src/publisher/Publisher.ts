@@ -428,12 +428,20 @@ export class Publisher {
   #onReturn(message: amqp.Message): void {
     // basic.return precedes the ack of the same message; remember it and reject on the ack.
     const id = message.properties.messageId as string | undefined;
+    const { replyCode, replyText, exchange, routingKey } = message.fields as amqp.MessageFields & {
+      replyCode: number;
+      replyText: string;
+    };
+    // Copies of one message (retries, dead letters, fan-out) share its messageId: match the
+    // target too, so a return is never pinned on a copy that went elsewhere.
     for (const entry of this.#window.values()) {
-      if (entry.returned === undefined && entry.properties.mandatory === true && entry.properties.messageId === id) {
-        const { replyCode, replyText, exchange, routingKey } = message.fields as amqp.MessageFields & {
-          replyCode: number;
-          replyText: string;
-        };
+      if (
+        entry.returned === undefined &&
+        entry.properties.mandatory === true &&
+        entry.properties.messageId === id &&
+        entry.exchange === exchange &&
+        entry.routingKey === routingKey
+      ) {
         entry.returned = new UnroutableError(
           `message ${String(id)} to exchange '${exchange}' with routing key '${routingKey}' was unroutable (${replyCode} ${replyText})`,
           replyCode,
