@@ -120,8 +120,6 @@ export class ConsumerRuntime {
   #reopening = false;
   #lastInterruption = '';
   #stopping: Promise<void> | undefined;
-  /** Handlers started outside isolation and not yet settled. */
-  #running = 0;
   #idle: (() => void) | undefined;
   #isolating = false;
   readonly #suspects: Delivery[] = [];
@@ -430,7 +428,6 @@ export class ConsumerRuntime {
       if (suspect && attempt > this.options.redeliveryLimit) {
         const delivery = new Delivery(msg, generation, this.name, this.options.queue, attempt, this.#log);
         this.#inFlight.add(delivery);
-        this.#running++;
         void this.#countRedelivery(delivery)
           .catch((error: unknown) => this.#log.error({ err: (error as Error).message }, 'bug: counting a redelivery threw'))
           .finally(() => this.#ranOne());
@@ -439,8 +436,7 @@ export class ConsumerRuntime {
     } else if (msg.fields.redelivered) {
       const delivery = new Delivery(msg, generation, this.name, this.options.queue, attempt + 1, this.#log);
       this.#inFlight.add(delivery);
-      // Counted as running: isolation must not start a suspect while this one is still unacked.
-      this.#running++;
+      // In flight (unsettled) until acked: isolation waits for it before starting a suspect.
       void this.#countRedelivery(delivery)
         .catch((error: unknown) => this.#log.error({ err: (error as Error).message }, 'bug: counting a redelivery threw'))
         .finally(() => this.#ranOne());
@@ -456,15 +452,22 @@ export class ConsumerRuntime {
         void this.#isolate().catch((error: unknown) => this.#log.error({ err: (error as Error).message }, 'bug: isolation threw'));
       return;
     }
-    this.#running++;
     void this.#process(delivery)
       .catch((error: unknown) => this.#log.error({ err: (error as Error).message }, 'bug: settling threw'))
       .finally(() => this.#ranOne());
   }
 
+  /** A handler ended: isolation may be waiting for the channel to go quiet. */
   #ranOne(): void {
-    this.#running--;
-    if (this.#running === 0) this.#idle?.();
+    this.#idle?.();
+  }
+
+  /** Whether a delivery of the live channel is being handled (not waiting to be isolated). */
+  #runningOnLiveChannel(): boolean {
+    for (const d of this.#inFlight) {
+      if (!d.settled && !this.#isStale(d) && !this.#suspects.includes(d) && !this.#held.includes(d)) return true;
+    }
+    return false;
   }
 
   /**
@@ -497,9 +500,16 @@ export class ConsumerRuntime {
 
   async #runSuspectsAlone(): Promise<void> {
     await this.#cancelConsumer();
+    // Deliveries that have not started go back at once: held unacked while running handlers
+    // finish, they would only risk the broker's consumer_timeout.
+    for (const held of this.#held.splice(0)) await this.#handBack(held);
+    // Then wait for what runs on this channel (handlers of a dead channel cannot ack anything).
     // Bounded: a handler that hangs (no deadline, deaf to its signal) must not stop intake for good.
-    if (this.#running > 0)
-      await within(new Promise<void>((resolve) => (this.#idle = resolve)), this.options.timeoutMs ?? this.options.shutdownGraceMs);
+    const until = Date.now() + (this.options.timeoutMs ?? this.options.shutdownGraceMs);
+    while (this.#runningOnLiveChannel() && Date.now() < until) {
+      await within(new Promise<void>((resolve) => (this.#idle = resolve)), until - Date.now());
+      for (const held of this.#held.splice(0)) await this.#handBack(held);
+    }
     this.#idle = undefined;
     // One suspect per round; every other delivery taken meanwhile (suspect or not) goes back to
     // the queue first, so the one running is the only unacked message on the channel.
