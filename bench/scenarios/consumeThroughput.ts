@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, type ConsumerOptions, defineApp, silentLogger, WarrenApp, Worker } from '@warren/core';
 import * as amqp from 'amqplib';
 import { benchQueueName, withQueue } from '../lib/broker.js';
+import { publishWindowed } from '../lib/rawPublish.js';
 import { alternate, median } from '../lib/stats.js';
 import type { BenchContext, BenchRow, Scenario } from '../lib/types.js';
 
@@ -42,41 +43,15 @@ async function fill(url: string, queue: string, n: number): Promise<void> {
   try {
     const ch = await conn.createConfirmChannel();
     await ch.purgeQueue(queue);
-    await new Promise<void>((resolve, reject) => {
-      conn.once('close', () => reject(new Error('fill connection closed')));
-      let sent = 0;
-      let confirmed = 0;
-      let outstanding = 0;
-      let paused = false;
-      const onConfirm = (err: unknown): void => {
-        if (err !== null) {
-          reject(err);
-          return;
-        }
-        outstanding--;
-        if (++confirmed === n) resolve();
-        else pump();
-      };
-      const pump = (): void => {
-        while (!paused && outstanding < FILL_WINDOW && sent < n) {
-          outstanding++;
-          const props = {
-            persistent: true,
-            contentType: 'application/json',
-            messageId: randomUUID(),
-            timestamp: Math.floor(Date.now() / 1000),
-          };
-          if (!ch.sendToQueue(queue, body(sent++), props, onConfirm)) {
-            paused = true;
-            ch.once('drain', () => {
-              paused = false;
-              pump();
-            });
-          }
-        }
-      };
-      pump();
-    });
+    const closed = new Promise<never>((_, reject) => conn.once('close', () => reject(new Error('fill connection closed'))));
+    closed.catch(() => undefined);
+    await Promise.race([
+      closed,
+      publishWindowed(ch, queue, n, FILL_WINDOW, (i) => ({
+        body: body(i),
+        props: { persistent: true, contentType: 'application/json', messageId: randomUUID(), timestamp: Math.floor(Date.now() / 1000) },
+      })),
+    ]);
     const { messageCount } = await ch.checkQueue(queue);
     if (messageCount !== n) throw new Error(`queue holds ${messageCount} messages after the fill, expected ${n}`);
   } finally {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createPublisher } from '@warren/core';
 import * as amqp from 'amqplib';
 import { benchQueueName, withQueue } from '../lib/broker.js';
+import { publishWindowed } from '../lib/rawPublish.js';
 import { alternate, median } from '../lib/stats.js';
 import type { BenchContext, BenchRow, Scenario } from '../lib/types.js';
 
@@ -21,35 +22,7 @@ async function rawWindow(url: string, queue: string, n: number, window: number):
   try {
     const ch = await conn.createConfirmChannel();
     const started = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      let sent = 0;
-      let confirmed = 0;
-      let outstanding = 0;
-      let paused = false;
-      const onConfirm = (err: unknown): void => {
-        if (err !== null) {
-          reject(err);
-          return;
-        }
-        outstanding--;
-        if (++confirmed === n) resolve();
-        else pump();
-      };
-      const pump = (): void => {
-        while (!paused && outstanding < window && sent < n) {
-          outstanding++;
-          sent++;
-          if (!ch.sendToQueue(queue, BODY, props(), onConfirm)) {
-            paused = true;
-            ch.once('drain', () => {
-              paused = false;
-              pump();
-            });
-          }
-        }
-      };
-      pump();
-    });
+    await publishWindowed(ch, queue, n, window, () => ({ body: BODY, props: props() }));
     return n / ((performance.now() - started) / 1000);
   } finally {
     await conn.close();
