@@ -59,6 +59,19 @@ function worker(queue: string, out: string, env: Record<string, string> = {}): R
   });
 }
 
+/** Waits until the fixture's log shows every id done. */
+function allHandled(ids: readonly string[], out: string): Promise<void> {
+  return waitFor(
+    `all ${ids.length} handled`,
+    () => {
+      const seen = new Set(read(out).dones.map((d) => d.id));
+      return ids.every((id) => seen.has(id));
+    },
+    30_000,
+    50,
+  );
+}
+
 describe('worker process faults (warren start)', () => {
   it('SIGKILL mid-batch, then a restart: every id handled, duplicates only from the deliveries in flight at the kill', async (t) => {
     const queue = uniqueName('fault.sigkill');
@@ -82,15 +95,7 @@ describe('worker process faults (warren start)', () => {
       const startedNotDone = atKill.starts.filter((s) => !doneBeforeKill.has(s.id)).length;
 
       second = worker(queue, out);
-      await waitFor(
-        `all ${COUNT} handled`,
-        () => {
-          const seen = new Set(read(out).dones.map((d) => d.id));
-          return ids.every((id) => seen.has(id));
-        },
-        30_000,
-        50,
-      );
+      await allHandled(ids, out);
       second.child.kill('SIGTERM');
       const stopped = await within(15_000, 'the second worker to exit', second.exited);
       assert.equal(stopped.code, 0, `exit code; stderr: ${stopped.stderr}`);
@@ -180,15 +185,7 @@ describe('worker process faults (warren start)', () => {
 
       // A fresh worker takes the rest (fast now): nothing was lost.
       second = worker(queue, out, { FIXTURE_SLOW_MS: '3' });
-      await waitFor(
-        `all ${COUNT} handled`,
-        () => {
-          const seen = new Set(read(out).dones.map((d) => d.id));
-          return ids.every((id) => seen.has(id));
-        },
-        30_000,
-        50,
-      );
+      await allHandled(ids, out);
       second.child.kill('SIGTERM');
       assert.equal((await within(15_000, 'the second worker to exit', second.exited)).code, 0);
       const tally = new Tally();

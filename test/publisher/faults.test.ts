@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createPublisher, PublishNackedError, PublishUnconfirmedError, TopologyError, UnroutableError } from '@warren/core';
-import { Admin, BROKER_URL, uniqueName, waitFor } from '../support/broker.js';
-import { closeConnectionsNamed, drainIds, OutcomeLog } from './helpers.js';
+import { Admin, BROKER_URL, closeConnectionsNamed, uniqueName, waitFor } from '../support/broker.js';
+import { drainIds, OutcomeLog } from './helpers.js';
 
 test('mandatory to an unbound routing key rejects with UnroutableError; unroutable without mandatory resolves', async () => {
   const admin = await Admin.open();

@@ -3,22 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Consumer, Worker } from '@warren/core';
 import { startTestApp, Tally } from '../support/app.js';
-import { Admin, queueCounts, rabbitmqctl, uniqueName, waitFor } from '../support/broker.js';
-
-/** Closes only the connections whose client-provided name is `name` (other tests keep theirs). */
-async function closeConnectionsNamed(name: string): Promise<number> {
-  const out = await rabbitmqctl('list_connections', 'pid', 'client_properties', '--no-table-headers');
-  let closed = 0;
-  for (const line of out.split('\n')) {
-    if (!line.includes(`"${name}"`)) continue;
-    const pid = line.trim().split(/\s+/)[0];
-    if (pid !== undefined && pid !== '') {
-      await rabbitmqctl('close_connection', pid, 'pause test').catch(() => undefined);
-      closed++;
-    }
-  }
-  return closed;
-}
+import { Admin, closeConnectionsNamed, queueCounts, uniqueName, waitFor } from '../support/broker.js';
 
 describe('pause and resume', () => {
   let admin: Admin;

@@ -162,10 +162,6 @@ export class ConsumerRuntime {
   get state(): ConsumerState {
     return this.#state;
   }
-  /** ms since the last delivery arrived (0 if none yet). */
-  get msSinceLastDelivery(): number {
-    return this.#lastDeliveryAt === 0 ? 0 : Date.now() - this.#lastDeliveryAt;
-  }
   /** ms since this consumer last got a delivery or (re)started consuming, whichever is later. */
   get msIdle(): number {
     return Date.now() - Math.max(this.#lastDeliveryAt, this.#consumingSince);
