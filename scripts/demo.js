@@ -4,7 +4,13 @@
 // from the built packages (`npm run build` first, which `npm start` does).
 //
 //   broker answers? -> clean leftovers -> spawn the worker -> burst of orders (confirmed)
-//   -> a live line every 500 ms -> drained (or time limit) -> SIGTERM -> summary -> delete queues
+//   -> a live line every 500 ms -> every order accounted for by id (or time limit) -> SIGTERM
+//   -> summary -> delete queues
+//
+// The demo is the pipeline's next stage: it consumes the order.charged events itself, so it
+// knows by id which orders were handled. An order is accounted for once it was charged or
+// dead-lettered; the worker gets SIGTERM only when every confirmed order is, and nothing waits
+// in a queue or a retry queue.
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -29,6 +35,9 @@ const DEMO_QUEUES = [QUEUE, DLQ, ...RETRY_QUEUES, CHARGED, `${CHARGED}.dlq`];
 const TICK_MS = 500;
 const DRAIN_LIMIT_MS = 50_000;
 const STOP_LIMIT_MS = 20_000;
+
+/** The worker runs this consumer only; the demo itself consumes what it sends to orders.charged. */
+const WORKER_CONSUMER = 'OrderPlacedWorker';
 
 const requireFromCore = createRequire(join(ROOT, 'packages/core/package.json'));
 const amqp = requireFromCore('amqplib');
@@ -83,10 +92,23 @@ Get one, then run \`npm start\` again:
   }
   await deleteDemoQueues();
 
+  // The next stage: every order.charged event, by order id (a count above 1 is a duplicate).
+  const chargedIds = new Map();
+  const chargedChannel = await connection.createChannel();
+  chargedChannel.on('error', () => undefined); // closed at cleanup, when its queue is deleted
+  await chargedChannel.assertQueue(CHARGED, { durable: true });
+  await chargedChannel.prefetch(100);
+  await chargedChannel.consume(CHARGED, (msg) => {
+    if (msg === null) return;
+    const id = JSON.parse(msg.content.toString()).orderId;
+    chargedIds.set(id, (chargedIds.get(id) ?? 0) + 1);
+    chargedChannel.ack(msg);
+  });
+
   // 3. The worker, exactly as an app team runs it.
   mkdirSync(DEMO_DIR, { recursive: true });
   const logFd = openSync(WORKER_LOG, 'w');
-  worker = spawn(process.execPath, [CLI, 'start', APP], {
+  worker = spawn(process.execPath, [CLI, 'start', APP, '--only', WORKER_CONSUMER], {
     cwd: ROOT,
     env: { ...process.env, WARREN_URL: URLS, WARREN_LOG_FORMAT: 'json' },
     stdio: ['ignore', logFd, logFd],
@@ -94,7 +116,7 @@ Get one, then run \`npm start\` again:
   closeSync(logFd);
   workerExit = new Promise((resolve) => worker.on('exit', (code, signal) => resolve({ code, signal })));
   console.log(
-    `worker: node ${relative(ROOT, CLI)} start ${relative(ROOT, APP)}  (pid ${worker.pid}, logs in ${relative(ROOT, WORKER_LOG)})`,
+    `worker: node ${relative(ROOT, CLI)} start ${relative(ROOT, APP)} --only ${WORKER_CONSUMER}  (pid ${worker.pid}, logs in ${relative(ROOT, WORKER_LOG)})`,
   );
   await waitForConsumers();
 
@@ -103,9 +125,9 @@ Get one, then run \`npm start\` again:
   await sampler.sampleNow();
 
   // 4. The burst: more orders than the worker can take at once, each resolved on the broker's confirm.
-  const publisher = await core.createPublisher({ urls: URL_, appName: 'warren-demo', maxInFlight: 500 });
+  const publisher = await core.createPublisher({ url: URL_, appName: 'warren-demo', maxInFlight: 500 });
   const total = ORDERS + INVALID_ORDERS;
-  let confirmed = 0;
+  const confirmedIds = new Set();
   let failedPublishes = 0;
   const started = Date.now();
   const publishing = Promise.all(
@@ -119,7 +141,7 @@ Get one, then run \`npm start\` again:
         placedAt: new Date().toISOString(),
       };
       return publisher.send(QUEUE, order).then(
-        () => void confirmed++,
+        () => void confirmedIds.add(order.id),
         () => void failedPublishes++,
       );
     }),
@@ -141,13 +163,12 @@ Get one, then run \`npm start\` again:
       stopReason = 'the worker exited by itself';
       break;
     }
-    const published = confirmed; // before asking the broker, so nothing counts as handled that is not yet visible
+    const published = confirmedIds.size;
     const ready = (await inspectQueue(QUEUE))?.messageCount ?? 0;
     const retrying = await countMessages(RETRY_QUEUES);
     const dead = await countMessages([DLQ]);
-    // Until rabbitmqctl answers for a moment after the burst began, assume a full window.
     const unacked = sampler.latestAt >= started ? sampler.latest : undefined;
-    const handled = Math.max(0, published - ready - (unacked ?? PREFETCH) - retrying - dead);
+    const handled = chargedIds.size;
     const now = Date.now();
     const rate = ((handled - handledBefore) * 1000) / (now - lastTick);
     handledBefore = handled;
@@ -159,12 +180,14 @@ Get one, then run \`npm start\` again:
         `  queue ${pad(ready, 4)} ready` +
         `  retrying ${pad(retrying, 2)}  dlq ${dead}`,
     );
-    if (confirmed + failedPublishes === total && ready === 0 && retrying === 0) {
-      // Drained once the broker, freshly asked, also holds nothing unacked.
+    if (confirmedIds.size + failedPublishes === total && handled + dead >= published) {
+      // Counts can add up while a retry is still under way (a copy waiting and the original not
+      // yet acked): done only when each id is charged or in the DLQ and nothing waits anywhere.
+      const { missing } = accountFor(confirmedIds, chargedIds, (await readDeadLetters()).ids);
       const fresh = await sampler.sampleNow();
-      const charged = (await inspectQueue(CHARGED))?.messageCount ?? 0;
-      if ((fresh === undefined || fresh === 0) && charged === 0) {
-        stopReason = 'queue drained';
+      const waiting = await waitingCounts();
+      if (missing.length === 0 && (fresh === undefined || fresh === 0) && waiting.total === 0) {
+        stopReason = 'every order accounted for, nothing waiting';
         break;
       }
     }
@@ -189,12 +212,10 @@ Get one, then run \`npm start\` again:
   sampler.stop();
   const stopMs = Date.now() - stopAt;
 
-  // 7. The tally, from the broker and the worker's log.
-  const ready = (await inspectQueue(QUEUE))?.messageCount ?? 0;
-  const retrying = await countMessages(RETRY_QUEUES);
+  // 7. The tally, by order id: charged (the events the demo received) or dead-lettered (the DLQ).
+  const waiting = await waitingCounts();
   const dead = await readDeadLetters();
-  const handled = confirmed - ready - retrying - dead.count;
-  const charged = (await inspectQueue(CHARGED))?.messageCount ?? 0;
+  const tally = accountFor(confirmedIds, chargedIds, dead.ids);
   const log = readWorkerLog();
   const exitText =
     exit === undefined ? `killed after ${STOP_LIMIT_MS / 1000} s` : exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
@@ -202,19 +223,21 @@ Get one, then run \`npm start\` again:
 
   console.log(`
 summary
-  published       ${confirmed} confirmed by the broker${failedPublishes > 0 ? `, ${failedPublishes} failed` : ''}
-  handled         ${handled} acked${ready + retrying > 0 ? `, ${ready + retrying} still queued (${ready} ready, ${retrying} waiting to retry)` : ''}
+  published       ${confirmedIds.size} confirmed by the broker${failedPublishes > 0 ? `, ${failedPublishes} failed` : ''}
+  handled         ${tally.charged} charged (an order.charged event received for each)
+  dead-lettered   ${tally.dead} in ${DLQ}${dead.reasons.length > 0 ? `: ${dead.reasons.join('; ')}` : ''}
+  accounted       ${tally.charged} handled + ${tally.dead} dead-lettered = ${tally.charged + tally.dead} of ${confirmedIds.size} published${tally.missing.length > 0 ? `; MISSING ${tally.missing.length} (${tally.missing.slice(0, 3).join(', ')})` : ''}${tally.duplicates > 0 ? `; ${tally.duplicates} duplicate(s)` : '; no duplicates'}${tally.both > 0 ? `; ${tally.both} both charged and dead-lettered` : ''}
+  waiting         ${waiting.total === 0 ? 'nothing' : `${waiting.total} (${waiting.ready} ready in ${QUEUE}, ${waiting.retrying} in retry queues, ${waiting.charged} in ${CHARGED})`}
   retried         ${log.retries} failed attempts retried through ${RETRY_QUEUES.join(' / ')}${log.recovered > 0 ? `; ${log.recovered} orders then succeeded` : ''}
-  dead-lettered   ${dead.count} in ${DLQ}${dead.reasons.length > 0 ? `: ${dead.reasons.join('; ')}` : ''}
   max unacked     ${sampler.max ?? 'not observed (no rabbitmqctl)'} / prefetch ${PREFETCH}${sampler.max === undefined ? '' : withinPrefetch ? '  (never above prefetch)' : '  (ABOVE PREFETCH)'}  over ${sampler.samples} samples
-  pipeline        ${charged === 0 ? `every order.charged event consumed from ${CHARGED}` : `${charged} order.charged events left in ${CHARGED}`}
   worker stop     ${signalled ? `${exitText} ${stopMs} ms after SIGTERM (intake stopped, in-flight work finished, connections closed)` : `${exitText} (not signalled by the demo)`}
   total           ${((Date.now() - started) / 1000).toFixed(1)} s; worker log: ${relative(ROOT, WORKER_LOG)}`);
   if (log.errors.length > 0) console.log(`  worker errors   ${log.errors.slice(0, 3).join(' | ')}`);
 
   await cleanup();
   if (stopRequested !== undefined) process.exit(130);
-  const ok = withinPrefetch && exit !== undefined && exit.code === 0 && failedPublishes === 0;
+  const accounted = tally.missing.length === 0 && tally.duplicates === 0 && tally.both === 0 && waiting.total === 0;
+  const ok = accounted && withinPrefetch && exit !== undefined && exit.code === 0 && failedPublishes === 0;
   process.exit(ok ? 0 : 1);
 }
 
@@ -237,17 +260,38 @@ async function countMessages(queues) {
   return n;
 }
 
-/** Counts the DLQ and groups its messages by the reason headers Warren wrote. */
+/** Messages still on their way: ready in the work queue, waiting in a retry queue, or not yet taken from orders.charged. */
+async function waitingCounts() {
+  const ready = (await inspectQueue(QUEUE))?.messageCount ?? 0;
+  const retrying = await countMessages(RETRY_QUEUES);
+  const charged = (await inspectQueue(CHARGED))?.messageCount ?? 0;
+  return { ready, retrying, charged, total: ready + retrying + charged };
+}
+
+/** Each confirmed order id, charged or dead-lettered: what is missing, duplicated, or both. */
+function accountFor(confirmedIds, chargedIds, deadIds) {
+  const dead = new Map();
+  for (const id of deadIds) dead.set(id, (dead.get(id) ?? 0) + 1);
+  let duplicates = 0;
+  for (const n of [...chargedIds.values(), ...dead.values()]) duplicates += n - 1;
+  const missing = [...confirmedIds].filter((id) => !chargedIds.has(id) && !dead.has(id));
+  const both = [...chargedIds.keys()].filter((id) => dead.has(id)).length;
+  return { charged: chargedIds.size, dead: dead.size, missing, duplicates, both };
+}
+
+/** Reads the DLQ (and puts it back): the order id of each message, and its messages grouped by the reason headers Warren wrote. */
 async function readDeadLetters() {
   const count = (await inspectQueue(DLQ))?.messageCount ?? 0;
   const byReason = new Map();
+  const ids = [];
   if (count > 0) {
     const channel = await connection.createChannel();
     channel.on('error', () => undefined);
     try {
-      for (let i = 0; i < Math.min(count, 200); i++) {
+      for (let i = 0; i < count; i++) {
         const msg = await channel.get(DLQ, { noAck: false });
         if (msg === false) break;
+        ids.push(orderIdOf(msg));
         const h = msg.properties.headers ?? {};
         const key = `${h[core.HEADER.reason] ?? 'x-death'}: ${h[core.HEADER.error] ?? '?'}`;
         const entry = byReason.get(key) ?? { n: 0, example: String(h[core.HEADER.errorMessage] ?? '') };
@@ -258,7 +302,15 @@ async function readDeadLetters() {
       await channel.close().catch(() => undefined); // unacked gets go back to the DLQ
     }
   }
-  return { count, reasons: [...byReason].map(([key, e]) => `${e.n}× ${key}${e.example ? ` ("${e.example}")` : ''}`) };
+  return { count, ids, reasons: [...byReason].map(([key, e]) => `${e.n}× ${key}${e.example ? ` ("${e.example}")` : ''}`) };
+}
+
+function orderIdOf(msg) {
+  try {
+    return String(JSON.parse(msg.content.toString()).id);
+  } catch {
+    return `(unreadable body, message ${msg.properties.messageId})`;
+  }
 }
 
 /**
@@ -317,8 +369,7 @@ async function waitForConsumers() {
   while (Date.now() < deadline) {
     if (worker.exitCode !== null) break;
     const placed = await inspectQueue(QUEUE);
-    const charged = await inspectQueue(CHARGED);
-    if (placed?.consumerCount > 0 && charged?.consumerCount > 0) return;
+    if (placed?.consumerCount > 0) return;
     await sleep(200);
   }
   const tail = readFileSync(WORKER_LOG, 'utf8').trim().split('\n').slice(-5).join('\n');

@@ -1,7 +1,8 @@
 /** Helpers shared by the publisher integration tests (not a test file itself). */
+import * as net from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { Admin } from '../support/broker.js';
+import { type Admin, BROKER_URL, rabbitmqctl } from '../support/broker.js';
 
 /** What a rejection was, as a short string: the error class, and `written` for timeouts. Errors themselves are not kept (their stacks would dominate a heap measurement). */
 export function rejectionKind(error: unknown): string {
@@ -91,4 +92,54 @@ export async function drainIds(admin: Admin, queue: string): Promise<string[]> {
     await ch.close().catch(() => undefined);
   }
   return ids;
+}
+
+/** connection.tune on channel 0, 12 bytes of arguments: channel_max (2), frame_max (4, at +13 from the frame start), heartbeat (2). */
+const TUNE = Buffer.from([1, 0, 0, 0, 0, 0, 12, 0, 10, 0, 30]);
+
+/**
+ * A loopback proxy to the broker that lowers the frame_max offered in connection.tune, so the
+ * client negotiates it and the broker enforces it, as a broker configured with that frame_max
+ * would (the shared broker's own setting stays untouched).
+ */
+export async function frameMaxProxy(frameMax: number): Promise<{ url: string; close(): Promise<void> }> {
+  const broker = new URL(BROKER_URL);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(broker.port || 5672), broker.hostname);
+    sockets.add(client).add(upstream);
+    let tuned = false;
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => {
+      const at = tuned ? -1 : chunk.indexOf(TUNE);
+      if (at >= 0) {
+        chunk.writeUInt32BE(frameMax, at + 13);
+        tuned = true;
+      }
+      client.write(chunk);
+    });
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const s of [client, upstream]) s.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `amqp://${broker.username}:${broker.password}@127.0.0.1:${port}`,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** The frame_max the broker holds for the connection whose client-provided name starts with `prefix`. */
+export async function brokerFrameMax(prefix: string): Promise<number | undefined> {
+  const rows = JSON.parse(await rabbitmqctl('list_connections', 'client_properties', 'frame_max', '--formatter', 'json')) as Array<{
+    client_properties: Array<[string, string, unknown]>;
+    frame_max: number;
+  }>;
+  return rows.find((row) => String(row.client_properties.find(([k]) => k === 'connection_name')?.[2]).startsWith(prefix))?.frame_max;
 }

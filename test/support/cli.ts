@@ -11,9 +11,10 @@ export interface Exited {
   stderr: string;
 }
 
-/** Starts `warren <args>` as a child process, collecting its output. */
-export function spawnWarren(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; exited: Promise<Exited> } {
+/** Starts `warren <args>` as a child process (in `cwd`, default this one), collecting its output. */
+export function spawnWarren(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): { child: ChildProcess; exited: Promise<Exited> } {
   const child = spawn(process.execPath, [CLI, ...args], {
+    cwd,
     env: { ...process.env, WARREN_LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -29,4 +30,42 @@ export function spawnWarren(args: string[], env: NodeJS.ProcessEnv = {}): { chil
     child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
   return { child, exited };
+}
+
+/** The child's stdout from spawn on, and a wait for it to satisfy a condition. */
+export function watchStdout(child: ChildProcess): {
+  until(what: string, done: (text: string) => boolean, timeoutMs?: number): Promise<void>;
+} {
+  let text = '';
+  let exited = false;
+  const waiters = new Set<() => void>();
+  child.stdout?.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+    for (const check of waiters) check();
+  });
+  child.on('exit', () => {
+    exited = true;
+    for (const check of waiters) check();
+  });
+  return {
+    until: (what, done, timeoutMs = 20_000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; stdout:\n${text}`)),
+          timeoutMs,
+        );
+        const finish = (error?: Error): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          if (error === undefined) resolve();
+          else reject(error);
+        };
+        const check = (): void => {
+          if (done(text)) finish();
+          else if (exited) finish(new Error(`warren exited while waiting for ${what}; stdout:\n${text}`));
+        };
+        waiters.add(check);
+        check();
+      }),
+  };
 }

@@ -15,7 +15,12 @@ import * as net from 'node:net';
 interface Pair {
   client: net.Socket;
   upstream: net.Socket;
+  /** The client's first bytes (AMQP's connection.start-ok carries the client-provided connection name). */
+  prelude: string;
+  stalled: boolean;
 }
+
+const PRELUDE_BYTES = 4096;
 
 export class TcpProxy {
   /** Connections accepted since start. */
@@ -64,8 +69,37 @@ export class TcpProxy {
     this.#stalled = true;
   }
 
+  /**
+   * Stalls only the connections whose opening bytes contain `text`, e.g. a connection name such
+   * as ':publish' (amqplib sends it in connection.start-ok): one of a worker's two connections.
+   */
+  stallWhere(text: string): number {
+    let n = 0;
+    for (const p of this.#pairs) {
+      if (p.prelude.includes(text)) {
+        p.stalled = true;
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Resets (RST) only the connections whose opening bytes contain `text`; what they held is lost. */
+  resetWhere(text: string): number {
+    let n = 0;
+    for (const p of [...this.#pairs]) {
+      if (!p.prelude.includes(text)) continue;
+      this.#pairs.delete(p);
+      resetOrDestroy(p.client);
+      resetOrDestroy(p.upstream);
+      n++;
+    }
+    return n;
+  }
+
   resume(): void {
     this.#stalled = false;
+    for (const p of this.#pairs) p.stalled = false;
     const held = this.#held;
     this.#held = [];
     for (const { to, chunk } of held) if (!to.destroyed) to.write(chunk);
@@ -121,13 +155,14 @@ export class TcpProxy {
   #onClient(client: net.Socket): void {
     this.connections++;
     const upstream = net.connect(this.#target.port, this.#target.host);
-    const pair: Pair = { client, upstream };
+    const pair: Pair = { client, upstream, prelude: '', stalled: false };
     this.#pairs.add(pair);
     client.setNoDelay(true);
     upstream.setNoDelay(true);
     const forward = (from: net.Socket, to: net.Socket): void => {
       from.on('data', (chunk: Buffer) => {
-        if (this.#stalled) {
+        if (from === client && pair.prelude.length < PRELUDE_BYTES) pair.prelude += chunk.toString('latin1', 0, PRELUDE_BYTES);
+        if (this.#stalled || pair.stalled) {
           this.heldBytes += chunk.length;
           this.#held.push({ to, chunk });
           return;

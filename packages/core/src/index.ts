@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 
-export type { BrokerAddress } from './connection/brokerUrl.js';
-export { DEFAULT_URL, parseBrokerUrl, parseBrokerUrls, redactUrl } from './connection/brokerUrl.js';
+export type { BrokerAddress, BrokerUrlOptionNames, BrokerUrlOptions } from './connection/brokerUrl.js';
+export { DEFAULT_URL, parseBrokerUrl, parseBrokerUrls, redactUrl, resolveBrokerUrls } from './connection/brokerUrl.js';
 export type {
   ConnectionEvents,
   ConnectionOptions,

@@ -27,7 +27,8 @@ const RESULT = { ack: 'acked', retry: 'retried', 'dead-letter': 'dead-lettered',
 export interface HarnessOptions extends AppDefinition {
   /** A broker to use; default `startTestBroker()`. */
   broker?: TestBroker;
-  run?: Omit<AppRunOptions, 'urls'>;
+  /** How to run the app; the broker is `broker`'s, so no `url`/`urls` here. */
+  run?: Omit<AppRunOptions, 'url' | 'urls'>;
   /** Delete the consumers' queues (and their .dlq and .retry.* queues) on stop. Default true. */
   cleanup?: boolean;
 }

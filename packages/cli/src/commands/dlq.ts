@@ -5,7 +5,7 @@ import {
   inspectDeadLetters,
   purgeDeadLetters,
   replayDeadLetters,
-  urlsFromEnv,
+  resolveBrokerUrls,
 } from '@warren/core';
 import type { Command } from 'commander';
 
@@ -14,9 +14,12 @@ interface CommonOptions {
   json?: boolean;
 }
 
+/** --url, else WARREN_URL, AMQP_URL, the local default; errors name the flag. */
+const brokerUrls = (url: string | undefined): string[] => resolveBrokerUrls({ urls: url }, process.env, { urls: '--url' });
+
 /** An operator's connection: no reconnecting, fails at once with a one-line error. */
 async function adminConnection(url: string | undefined): Promise<ConnectionManager> {
-  const connection = new ConnectionManager({ urls: url ?? urlsFromEnv(), role: 'admin', appName: 'warren-cli', reconnect: false });
+  const connection = new ConnectionManager({ urls: brokerUrls(url), role: 'admin', appName: 'warren-cli', reconnect: false });
   await connection.start();
   return connection;
 }
@@ -72,7 +75,7 @@ export function registerDlqCommands(program: Command): void {
       const limit = wholeNumber('--limit', opts.limit);
       const ratePerSec = wholeNumber('--rate', opts.rate);
       const connection = await adminConnection(opts.url);
-      const publisher = await createPublisher({ urls: opts.url ?? urlsFromEnv(), appName: 'warren-cli' });
+      const publisher = await createPublisher({ urls: brokerUrls(opts.url), appName: 'warren-cli' });
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
       process.once('SIGINT', onSignal);

@@ -1,4 +1,4 @@
-import { type AppRunOptions, redactUrl, urlsFromEnv, WarrenApp } from '@warren/core';
+import { type AppRunOptions, type Logger, redactUrl, resolveBrokerUrls, WarrenApp } from '@warren/core';
 import { exitCodes } from '../exitCodes.js';
 import { startHealthServer } from '../healthServer.js';
 import { loadApp } from '../loadApp.js';
@@ -15,55 +15,74 @@ export interface StartOptions {
 /**
  * `warren start <app-module>`: runs the app until SIGTERM or SIGINT, then stops it in order
  * (intake first, in-flight work within the grace period, confirms, connections) and exits 0 if
- * everything settled. A second signal exits at once: unacked messages go back to the queue.
+ * everything settled. A signal while the app is starting stops it the same way. A second signal
+ * exits at once: unacked messages go back to the queue.
  */
 export async function startCommand(modulePath: string, opts: StartOptions): Promise<void> {
-  const definition = await loadApp(modulePath);
-  const log = cliLogger(definition.name ?? 'warren');
-  const runOptions: AppRunOptions = { urls: opts.url ?? urlsFromEnv(), logger: log };
-  if (opts.grace !== undefined) runOptions.shutdownGraceMs = positiveInt('--grace', opts.grace);
-  if (opts.heartbeat !== undefined) runOptions.heartbeatSec = positiveInt('--heartbeat', opts.heartbeat);
-  if (opts.only !== undefined) runOptions.only = opts.only.split(',').map((s) => s.trim());
-  const healthPort = opts.healthPort === undefined ? undefined : positiveInt('--health-port', opts.healthPort);
-  const app = await WarrenApp.create(definition, runOptions);
-
+  let app: WarrenApp | undefined;
+  let log: Logger | undefined;
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
     if (signals > 1) {
-      log.warn({ signal }, 'second signal: exiting now; unacked messages return to the queue');
+      log?.warn({ signal }, 'second signal: exiting now; unacked messages return to the queue');
       process.exit(exitCodes.forced);
     }
-    log.info({ signal }, 'signal received: stopping');
+    if (app === undefined || log === undefined) {
+      // Still loading or configuring the app: no broker connection is open, nothing can be unsettled.
+      process.stderr.write(`warren: ${signal} before the app started: exiting\n`);
+      process.exit(exitCodes.ok);
+    }
+    const duringStart = app.state === 'created' || app.state === 'starting';
+    const stopLog = log;
+    stopLog.info({ signal }, duringStart ? 'signal received while starting: stopping' : 'signal received: stopping');
     app.stop().then(
       (report) => {
-        log.flush();
+        if (duringStart) stopLog.info({ clean: report.clean }, 'stopped during start: the app never ran');
+        stopLog.flush();
         process.exit(report.clean ? exitCodes.ok : exitCodes.unsettled);
       },
       (error: unknown) => {
-        log.error({ err: (error as Error).message }, 'stop failed');
+        stopLog.error({ err: (error as Error).message }, 'stop failed');
         process.exit(exitCodes.unsettled);
       },
     );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  app.events.on('fatal', (error) => {
+
+  const definition = await loadApp(modulePath);
+  log = cliLogger(definition.name ?? 'warren');
+  const urls = resolveBrokerUrls({ urls: opts.url }, process.env, { urls: '--url' });
+  const runOptions: AppRunOptions = { urls, logger: log };
+  if (opts.grace !== undefined) runOptions.shutdownGraceMs = positiveInt('--grace', opts.grace);
+  if (opts.heartbeat !== undefined) runOptions.heartbeatSec = positiveInt('--heartbeat', opts.heartbeat);
+  if (opts.only !== undefined) runOptions.only = opts.only.split(',').map((s) => s.trim());
+  const healthPort = opts.healthPort === undefined ? undefined : positiveInt('--health-port', opts.healthPort);
+  app = await WarrenApp.create(definition, runOptions);
+  const running = app;
+  running.events.on('fatal', (error) => {
     process.stderr.write(`warren: ${error.message}\n`);
-    void app.stop(0).finally(() => process.exit(exitCodes.connection));
+    void running.stop(0).finally(() => process.exit(exitCodes.connection));
   });
 
-  const urls = Array.isArray(runOptions.urls) ? runOptions.urls : String(runOptions.urls).split(',');
-  log.info({ broker: urls.map((u) => redactUrl(u.trim())) }, 'starting');
-  await app.start();
+  log.info({ broker: urls.map(redactUrl) }, 'starting');
+  try {
+    await running.start();
+  } catch (error) {
+    // Stopped by a signal: its handler reports and exits once the stop is done.
+    if (signals === 0) throw error;
+    await running.stop();
+    return;
+  }
   if (healthPort !== undefined) {
     try {
-      const server = await startHealthServer(app, healthPort);
+      const server = await startHealthServer(running, healthPort);
       server.unref();
       log.info({ port: healthPort }, 'health endpoint on http://127.0.0.1:<port>/health');
     } catch (error) {
       // Taken port or the like: stop cleanly rather than exit with handlers mid-flight.
-      await app.stop();
+      await running.stop();
       throw error;
     }
   }

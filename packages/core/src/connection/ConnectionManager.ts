@@ -1,9 +1,10 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import * as amqp from 'amqplib';
 import { ClosedError, ConnectionError, type WarrenError } from '../errors/WarrenError.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
 import { TypedEvents } from '../observability/TypedEvents.js';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
-import { type BrokerAddress, parseBrokerUrls } from './brokerUrl.js';
+import { type BrokerAddress, type BrokerUrlOptions, parseBrokerUrl, resolveBrokerUrls } from './brokerUrl.js';
 import { describeConnectError } from './describeConnectError.js';
 
 /** A connection that lived this long is healthy: its next loss starts backing off from the beginning. */
@@ -17,9 +18,11 @@ export interface ReconnectOptions extends BackoffOptions {
   maxAttempts: number;
 }
 
-export interface ConnectionOptions {
-  /** One URL, several, or a comma-separated list. Tried in order (or shuffled), failing over on loss. */
-  urls: string | readonly string[];
+/**
+ * `url` (one broker) or `urls` (several, tried in order or shuffled, failing over on loss);
+ * default WARREN_URL, AMQP_URL, then amqp://guest:guest@127.0.0.1:5672.
+ */
+export interface ConnectionOptions extends BrokerUrlOptions {
   role: ConnectionRole;
   /** Shown in the broker's management UI and `rabbitmqctl list_connections client_properties`. */
   appName?: string;
@@ -69,11 +72,12 @@ export class ConnectionManager {
   #lostInARow = 0;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  readonly #closing = new AbortController();
 
   constructor(options: ConnectionOptions) {
     this.#options = options;
     this.role = options.role;
-    this.#addresses = parseBrokerUrls(options.urls);
+    this.#addresses = resolveBrokerUrls(options).map(parseBrokerUrl);
     if (options.shuffle === true) this.#addresses.sort(() => Math.random() - 0.5);
     this.#reconnect =
       options.reconnect === false ? false : { ...DEFAULT_BACKOFF, maxAttempts: Number.POSITIVE_INFINITY, ...options.reconnect };
@@ -105,26 +109,34 @@ export class ConnectionManager {
     return this.#addresses[(this.#nextAddress + this.#addresses.length - 1) % this.#addresses.length] as BrokerAddress;
   }
 
-  /** Connects, trying each URL `startAttempts` rounds; throws a one-line ConnectionError if none answers. */
+  /**
+   * Connects, trying each URL `startAttempts` rounds; throws a one-line ConnectionError if none
+   * answers. close() ends it at once with a ClosedError, even mid-handshake or mid-backoff, so a
+   * SIGTERM during start is not held up by a broker that does not answer.
+   */
   async start(): Promise<void> {
     if (this.#state !== 'idle') throw new ClosedError(`connection (${this.role}) was already started`);
     this.#state = 'connecting';
+    const closed = this.#closing.signal;
+    const closedWhileConnecting = (): ClosedError => new ClosedError(`connection (${this.role}) closed while connecting`);
     const rounds = Math.max(1, this.#options.startAttempts ?? 1);
     let last: WarrenError | undefined;
     for (let attempt = 1; attempt <= rounds * this.#addresses.length; attempt++) {
-      if (this.#state !== 'connecting') throw new ClosedError(`connection (${this.role}) closed while connecting`);
+      if (this.#state !== 'connecting') throw closedWhileConnecting();
       try {
-        await this.#open();
+        // A connect that completes after close() is closed again by #open.
+        await unlessAborted(this.#open(), closed, closedWhileConnecting);
         return;
       } catch (error) {
         last = error as WarrenError;
         if (!last.transient) break;
         if (attempt % this.#addresses.length === 0 && attempt < rounds * this.#addresses.length && this.#reconnect !== false) {
-          await new Promise((r) => setTimeout(r, backoffDelay(attempt / this.#addresses.length, this.#reconnect as ReconnectOptions)));
+          const ms = backoffDelay(attempt / this.#addresses.length, this.#reconnect as ReconnectOptions);
+          await delay(ms, undefined, { signal: closed }).catch(() => undefined); // close() ends the wait; the loop then throws
         }
       }
     }
-    this.#state = 'failed';
+    if (this.#state === 'connecting') this.#state = 'failed';
     throw last ?? new ConnectionError('WARREN_ERR_CONNECT', 'cannot reach the broker');
   }
 
@@ -148,6 +160,7 @@ export class ConnectionManager {
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    this.#closing.abort();
     clearTimeout(this.#reconnectTimer);
     this.#settleWaiters(new ClosedError(`connection (${this.role}) closed`));
     const model = this.#model;
@@ -287,4 +300,14 @@ export class ConnectionManager {
       else w.reject(error);
     }
   }
+}
+
+/** Settles as `work` does, or rejects with `onAbort()` as soon as `signal` aborts, whichever comes first. */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal, onAbort: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => reject(onAbort());
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }

@@ -1,4 +1,4 @@
-import { ConfigError, WarrenError } from '../errors/WarrenError.js';
+import { ConfigError } from '../errors/WarrenError.js';
 
 /** One broker address, parsed and checked. `display` is safe to log: the password is masked. */
 export interface BrokerAddress {
@@ -35,27 +35,23 @@ export function parseBrokerUrl(url: string): BrokerAddress {
     parsed = new URL(url);
   } catch {
     // Not echoed: a string that does not parse may hold a password we cannot tell apart.
-    throw new WarrenError(
-      'WARREN_ERR_BAD_URL',
+    throw badUrl(
       'the broker URL is not a valid URL; expected amqp://user:password@host:5672/vhost (percent-encode reserved characters in the password)',
     );
   }
   const protocol = parsed.protocol.slice(0, -1);
   if (protocol !== 'amqp' && protocol !== 'amqps') {
-    throw new WarrenError('WARREN_ERR_BAD_URL', `broker URL "${shown}" uses "${parsed.protocol}"; it must start with amqp:// or amqps://`);
+    throw badUrl(`broker URL "${shown}" uses "${parsed.protocol}"; it must start with amqp:// or amqps://`);
   }
   if (parsed.hostname === '') {
-    throw new WarrenError('WARREN_ERR_BAD_URL', `broker URL "${shown}" has no host`);
+    throw badUrl(`broker URL "${shown}" has no host`);
   }
   const heartbeatText = parsed.searchParams.get('heartbeat');
   let heartbeat: number | undefined;
   if (heartbeatText !== null) {
     heartbeat = Number(heartbeatText);
     if (!Number.isInteger(heartbeat) || heartbeat < 0) {
-      throw new WarrenError(
-        'WARREN_ERR_BAD_URL',
-        `broker URL "${shown}": heartbeat must be a whole number of seconds, got "${heartbeatText}"`,
-      );
+      throw badUrl(`broker URL "${shown}": heartbeat must be a whole number of seconds, got "${heartbeatText}"`);
     }
   }
   const hasCredentials = parsed.username !== '' || parsed.password !== '';
@@ -80,4 +76,76 @@ export function parseBrokerUrls(urls: string | readonly string[]): BrokerAddress
   const list = (typeof urls === 'string' ? urls.split(',') : urls).map((u) => u.trim()).filter((u) => u !== '');
   if (list.length === 0) throw new ConfigError('no broker URL given (set --url, WARREN_URL or AMQP_URL)');
   return list.map(parseBrokerUrl);
+}
+
+/** Where a broker URL can be given, everywhere Warren takes one: `url` or `urls`, not both. */
+export interface BrokerUrlOptions {
+  /** One broker URL. */
+  url?: string;
+  /** Several broker URLs, tried in order (failing over on loss): an array or a comma-separated list. */
+  urls?: string | readonly string[];
+}
+
+/** What the options are called in errors; the CLI passes its flag, `--url`. */
+export interface BrokerUrlOptionNames {
+  url?: string;
+  urls?: string;
+}
+
+/**
+ * The broker URLs to connect to, each checked: `url` or `urls`, else WARREN_URL, else AMQP_URL
+ * (a comma-separated list each), else amqp://guest:guest@127.0.0.1:5672. Every place that takes
+ * a broker URL resolves it here, so the options mean the same everywhere. A bad value is a
+ * ConfigError naming the option or variable it came from, never showing a password.
+ */
+export function resolveBrokerUrls(
+  options: BrokerUrlOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  names: BrokerUrlOptionNames = {},
+): string[] {
+  const urlName = names.url ?? 'option "url"';
+  const urlsName = names.urls ?? 'option "urls"';
+  const { url, urls } = options;
+  if (url !== undefined && urls !== undefined) {
+    throw new ConfigError(`give ${urlName} (one broker) or ${urlsName} (several), not both`);
+  }
+  if (url !== undefined) {
+    if (typeof url !== 'string') throw new ConfigError(`${urlName} must be a string, got ${typeof url}`);
+    // One URL is not split on commas (a password may hold one), so a list here would fail oddly later.
+    if (/,\s*amqps?:\/\//.test(url)) throw new ConfigError(`${urlName} holds several URLs: give them as ${urlsName}`);
+    return checkedUrls(urlName, [url]);
+  }
+  if (urls !== undefined) {
+    if (typeof urls !== 'string' && !Array.isArray(urls)) {
+      throw new ConfigError(`${urlsName} must be an array of URLs or a comma-separated string, got ${typeof urls}`);
+    }
+    return checkedUrls(urlsName, typeof urls === 'string' ? urls.split(',') : urls);
+  }
+  for (const variable of ['WARREN_URL', 'AMQP_URL']) {
+    const value = env[variable];
+    // Set but empty counts as unset, as shells and compose files often leave it.
+    if (value !== undefined && value.trim() !== '') return checkedUrls(variable, value.split(','));
+  }
+  return [DEFAULT_URL];
+}
+
+function checkedUrls(source: string, list: readonly unknown[]): string[] {
+  const urls: string[] = [];
+  for (const item of list) {
+    if (typeof item !== 'string') throw new ConfigError(`${source} must hold URL strings, got ${typeof item}`);
+    const url = item.trim();
+    if (url === '') continue;
+    try {
+      parseBrokerUrl(url);
+    } catch (error) {
+      throw badUrl(`${source}: ${(error as Error).message}`, error);
+    }
+    urls.push(url);
+  }
+  if (urls.length === 0) throw new ConfigError(`${source} is empty: give at least one broker URL`);
+  return urls;
+}
+
+function badUrl(message: string, cause?: unknown): ConfigError {
+  return new ConfigError(message, cause === undefined ? undefined : { cause }, 'WARREN_ERR_BAD_URL');
 }

@@ -12,11 +12,15 @@ import type { Disposable, TypedEvents } from '../observability/TypedEvents.js';
 import type { ResolvedConsumerOptions } from '../options/resolveConsumerOptions.js';
 import { assertRetryQueue, declareConsumerTopology } from '../topology/declareConsumerTopology.js';
 import { deadLetterQueueName, retryQueueName } from '../topology/names.js';
+import { retryQueueDelay } from '../topology/retryLadder.js';
+import { type CopyPublishOptions, copyOptions } from './copies.js';
 import { Delivery } from './Delivery.js';
 import { decodeBody } from './decode.js';
-import { HEADER, intHeader, truncate } from './headers.js';
-import { type DeadLetterReason, decideOutcome, describeFailure, type Outcome } from './outcome.js';
-import { type MessagePropertiesLike, propertiesOf, type Republisher, type RepublishOptions } from './Republisher.js';
+import { DELIVERY_COUNT, HEADER, intHeader, truncate } from './headers.js';
+import { InterruptedDeliveries, identityOf } from './InterruptedDeliveries.js';
+import { type DeadLetterReason, decideOutcome, describeFailure, type Ending, type Outcome, SUCCEEDED } from './outcome.js';
+import type { Republisher } from './Republisher.js';
+import { classifyDelivery } from './redelivery.js';
 import { validatePayload } from './validate.js';
 
 /** What a consumer class must have: the app's `Worker` subclasses do. */
@@ -42,6 +46,8 @@ export interface ConsumerStats {
   unsettleable: number;
   /** Handlers that finished after their deadline; their results were discarded. */
   lateResults: number;
+  /** Deliveries the last stop() could not settle (they went back to the queue with the channel). */
+  leftUnsettledAtStop: number;
   /** Most handlers seen running at once. */
   maxConcurrent: number;
   channelOpens: number;
@@ -86,6 +92,22 @@ function sleepUnlessStopping(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** A thrown value's stack for the logs, if it has one that can be read. */
+function stackOf(error: unknown): string | undefined {
+  try {
+    const stack = (error as { stack?: unknown } | null | undefined)?.stack;
+    return typeof stack === 'string' ? stack : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+const CHANNEL_LOST = Object.assign(new Error('the channel of this delivery was lost; the broker delivers it again'), {
+  code: 'WARREN_ERR_CLOSED',
+});
+
 const SHUTDOWN_ABORT = Object.assign(new Error('worker is shutting down'), { code: 'WARREN_ERR_CLOSED' });
 
 /**
@@ -109,6 +131,8 @@ export class ConsumerRuntime {
   readonly #subscriptions: Disposable[] = [];
   readonly #stopSignal = new AbortController();
   readonly #declaredDelays = new Set<number>();
+  readonly #interruptedIds: InterruptedDeliveries;
+  #leftUnsettled = 0;
   #state: ConsumerState = 'idle';
   #channel: Channel | undefined;
   #channelGeneration = 0;
@@ -154,6 +178,7 @@ export class ConsumerRuntime {
     this.#middleware = [this.#deadline, this.#limit];
     this.#pipeline = compose(this.#middleware, this.#callHandler);
     for (const d of options.retry.delaysMs) this.#declaredDelays.add(d);
+    this.#interruptedIds = new InterruptedDeliveries(Math.max(1000, 4 * options.prefetch));
   }
 
   get name(): string {
@@ -173,6 +198,7 @@ export class ConsumerRuntime {
       ...this.#counts,
       inFlight: this.#inFlight.size,
       lateResults: this.#deadline.late,
+      leftUnsettledAtStop: this.#leftUnsettled,
       maxConcurrent: this.#limit.maxSeen,
     };
   }
@@ -240,7 +266,10 @@ export class ConsumerRuntime {
   async resume(): Promise<void> {
     if (!this.#paused || this.#stopping !== undefined) return;
     this.#paused = false;
-    if (this.#isolating) return; // isolation consumes again when it is over
+    if (this.#isolating) {
+      this.#setState('isolating'); // isolation consumes again when it is over
+      return;
+    }
     const channel = this.#channel;
     if (channel === undefined) return; // reopening will consume
     await this.#consume(channel);
@@ -258,6 +287,7 @@ export class ConsumerRuntime {
   }
 
   async #stop(graceMs: number): Promise<void> {
+    const unsettleableBefore = this.#counts.unsettleable;
     this.#stopSignal.abort();
     this.#setState('stopping');
     clearTimeout(this.#reopenTimer);
@@ -277,6 +307,9 @@ export class ConsumerRuntime {
     const channel = this.#channel;
     this.#channel = undefined;
     this.#channelGeneration++;
+    // What this shutdown could not settle: settles refused (their channel died) and handlers
+    // that never ended. The broker requeues both; the run before the shutdown does not count.
+    this.#leftUnsettled = this.#counts.unsettleable - unsettleableBefore + this.#inFlight.size;
     if (channel !== undefined) await within(channel.close(), BROKER_REPLY_MS);
     for (const subscription of this.#subscriptions.splice(0)) subscription.dispose();
     this.#setState('stopped');
@@ -314,6 +347,7 @@ export class ConsumerRuntime {
     this.#counts.channelOpens++;
     channel.on('error', (error: Error) => this.#interrupted(`channel error: ${error.message}`));
     channel.on('close', () => {
+      this.#rememberUnsettled(generation);
       if (generation !== this.#channelGeneration) return;
       this.#channel = undefined;
       this.#consumerTag = undefined;
@@ -336,8 +370,13 @@ export class ConsumerRuntime {
       await channel.close().catch(() => undefined);
       throw error;
     }
+    if (this.#stopping !== undefined) {
+      // stop() began while this channel opened: it has already let go of the old one.
+      this.#channelGeneration++;
+      await within(channel.close(), BROKER_REPLY_MS);
+      return;
+    }
     this.#channel = channel;
-    if (this.#stopping !== undefined) return;
     if (this.#paused) {
       this.#setState('paused');
       return;
@@ -345,6 +384,7 @@ export class ConsumerRuntime {
     // Suspects are being run one at a time: intake resumes when that is over.
     if (this.#isolating) {
       this.#reopenAttempt = 0;
+      this.#setState('isolating');
       return;
     }
     await this.#consume(channel);
@@ -365,6 +405,21 @@ export class ConsumerRuntime {
       await subscribing;
     } finally {
       if (this.#subscribing === subscribing) this.#subscribing = undefined;
+    }
+  }
+
+  /**
+   * The broker requeues what was unacked on a channel that closed; this process survived, so
+   * when those messages come back it knows they did not kill it, and which never even started.
+   */
+  #rememberUnsettled(generation: number): void {
+    if (this.#stopping !== undefined) return;
+    for (const d of this.#inFlight) {
+      if (d.channelGeneration !== generation) continue;
+      this.#interruptedIds.remember(identityOf(d.message), d.started ? 'started' : 'not-started');
+      // Its tag died with the channel and the broker will deliver it again: one still waiting for
+      // a slot must not run now as well, and a running handler may stop early.
+      d.abort(CHANNEL_LOST, 'channel-lost');
     }
   }
 
@@ -413,43 +468,40 @@ export class ConsumerRuntime {
     if (msg === null) return; // a broker cancel; the channel's 'cancel' event resubscribes
     this.#counts.received++;
     this.#lastDeliveryAt = Date.now();
-    const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
-    let attempt = intHeader(headers, HEADER.attempt) ?? 1;
-    let suspect: boolean;
-    if (this.options.queueType === 'quorum') {
-      // A quorum queue counts deliveries itself; copies Warren made carry earlier counts in its headers.
-      const brokerCount = intHeader(headers, 'x-delivery-count') ?? 0;
-      attempt += brokerCount;
-      suspect = brokerCount > 0 || (intHeader(headers, HEADER.redeliveries) ?? 0) > 0;
-      if (suspect && attempt > this.options.redeliveryLimit) {
-        const delivery = new Delivery(msg, generation, this.name, this.options.queue, attempt, this.#log);
-        this.#inFlight.add(delivery);
-        void this.#countRedelivery(delivery)
-          .catch((error: unknown) => this.#log.error({ err: (error as Error).message }, 'bug: counting a redelivery threw'))
-          .finally(() => this.#ranOne());
-        return;
-      }
-    } else if (msg.fields.redelivered) {
-      const delivery = new Delivery(msg, generation, this.name, this.options.queue, attempt + 1, this.#log);
-      this.#inFlight.add(delivery);
-      // In flight (unsettled) until acked: isolation waits for it before starting a suspect.
-      void this.#countRedelivery(delivery)
-        .catch((error: unknown) => this.#log.error({ err: (error as Error).message }, 'bug: counting a redelivery threw'))
+    const intake = classifyDelivery({
+      headers: (msg.properties.headers ?? EMPTY) as Record<string, unknown>,
+      redelivered: msg.fields.redelivered,
+      queueType: this.options.queueType,
+      redeliveryLimit: this.options.redeliveryLimit,
+      interruption: msg.fields.redelivered && this.#interruptedIds.size > 0 ? this.#interruptedIds.take(identityOf(msg)) : undefined,
+    });
+    const delivery = new Delivery(msg, generation, this.name, this.options.queue, intake.attempt, this.#log);
+    // In flight (unsettled) until settled: isolation waits for it before starting a suspect.
+    this.#inFlight.add(delivery);
+    if (intake.action === 'limit') {
+      void this.#settle(
+        delivery,
+        { action: 'dead-letter', reason: 'redelivery-limit' },
+        new Error(`delivered ${intake.attempt} times, more than redeliveryLimit (${this.options.redeliveryLimit})`),
+      )
+        .catch((error: unknown) => this.#log.error({ err: describeFailure(error).message }, 'bug: settling threw'))
         .finally(() => this.#ranOne());
       return;
-    } else {
-      suspect = (intHeader(headers, HEADER.redeliveries) ?? 0) > 0;
     }
-    const delivery = new Delivery(msg, generation, this.name, this.options.queue, attempt, this.#log);
-    this.#inFlight.add(delivery);
-    if (suspect || this.#isolating) {
-      (suspect ? this.#suspects : this.#held).push(delivery);
+    if (intake.action === 'count') {
+      void this.#countRedelivery(delivery, intake.redeliveries)
+        .catch((error: unknown) => this.#log.error({ err: describeFailure(error).message }, 'bug: counting a redelivery threw'))
+        .finally(() => this.#ranOne());
+      return;
+    }
+    if (intake.suspect || this.#isolating) {
+      (intake.suspect ? this.#suspects : this.#held).push(delivery);
       if (!this.#isolating)
-        void this.#isolate().catch((error: unknown) => this.#log.error({ err: (error as Error).message }, 'bug: isolation threw'));
+        void this.#isolate().catch((error: unknown) => this.#log.error({ err: describeFailure(error).message }, 'bug: isolation threw'));
       return;
     }
     void this.#process(delivery)
-      .catch((error: unknown) => this.#log.error({ err: (error as Error).message }, 'bug: settling threw'))
+      .catch((error: unknown) => this.#log.error({ err: describeFailure(error).message }, 'bug: settling threw'))
       .finally(() => this.#ranOne());
   }
 
@@ -476,6 +528,7 @@ export class ConsumerRuntime {
   async #isolate(): Promise<void> {
     this.#isolating = true;
     this.#counts.isolations++;
+    if (!this.#paused && this.#stopping === undefined) this.#setState('isolating');
     try {
       await this.#runSuspectsAlone();
     } finally {
@@ -489,8 +542,10 @@ export class ConsumerRuntime {
         this.#setState('consuming');
       } catch (error) {
         // The channel died meanwhile; reopening it consumes again.
-        this.#interrupted(`cannot resume after isolation: ${(error as Error).message}`);
+        this.#interrupted(`cannot resume after isolation: ${describeFailure(error).message}`);
       }
+    } else if (channel === undefined && this.#stopping === undefined && !this.#paused) {
+      this.#setState('recovering'); // reopening the channel consumes again
     }
   }
 
@@ -522,6 +577,10 @@ export class ConsumerRuntime {
       // amqplib sends acks on its next write; a suspect that kills the process at once would take
       // them along unsent. A round trip (basic.qos, answered in order) proves the broker has them.
       await this.#channel?.prefetch(this.options.prefetch).catch(() => undefined);
+      // Intake is off while it runs, so it must end: without a timeoutMs of its own, a suspect
+      // gets the consumer's shutdown grace period (10 s by default; 1 s at least); past it, its signal aborts
+      // and it is a failed attempt (retried or dead-lettered), and intake resumes.
+      if (this.options.timeoutMs === undefined) suspect.deadlineOverride = Date.now() + Math.max(1000, this.options.shutdownGraceMs);
       await this.#process(suspect);
     }
   }
@@ -553,16 +612,13 @@ export class ConsumerRuntime {
   async #putBack(delivery: Delivery): Promise<boolean> {
     try {
       // Keep what was counted so far: a quorum queue's own count does not follow a new copy.
+      const h = delivery.amqpHeaders;
       const counted = {
         [HEADER.attempt]: delivery.attempt,
-        [HEADER.redeliveries]:
-          (intHeader(delivery.headers, HEADER.redeliveries) ?? 0) + (intHeader(delivery.headers, 'x-delivery-count') ?? 0),
+        [HEADER.redeliveries]: (intHeader(h, HEADER.redeliveries) ?? 0) + (intHeader(h, DELIVERY_COUNT) ?? 0),
       };
       // Short: at shutdown the channel closes soon after; a slow copy falls back to a requeue.
-      await this.#deps.republisher.send(this.options.queue, delivery.body, {
-        ...this.#republishOptions(delivery, counted),
-        timeoutMs: 1000,
-      });
+      await this.#sendCopy(this.options.queue, delivery, counted, { timeoutMs: 1000 }, true);
       return this.#brokerSettle(delivery, 'ack');
     } catch {
       return this.#brokerSettle(delivery, 'requeue');
@@ -572,67 +628,75 @@ export class ConsumerRuntime {
   /**
    * A classic queue only flags a redelivery, it does not count them; so a message that kills
    * the process would loop forever. Warren counts it: the redelivered message is republished
-   * with attempt + 1 (confirmed), then acked, before any handler runs. Past the limit, it is
-   * dead-lettered instead.
+   * with its attempt + 1 (confirmed), then acked, before any handler runs. Confirm, then ack,
+   * without exception: when the copy's fate is unknown the original goes back to the queue (a
+   * duplicate is possible, a loss is not).
    */
-  async #countRedelivery(delivery: Delivery): Promise<void> {
-    if (delivery.attempt > this.options.redeliveryLimit) {
-      await this.#settle(
-        delivery,
-        { action: 'dead-letter', reason: 'redelivery-limit' },
-        new Error(`delivered ${delivery.attempt} times, more than redeliveryLimit (${this.options.redeliveryLimit})`),
-      );
-      return;
-    }
+  async #countRedelivery(delivery: Delivery, redeliveries: number): Promise<void> {
     if (this.#isStale(delivery)) {
       this.#forget(delivery);
       return;
     }
+    // Unsettled until the original is acked: isolation waits for it before running a suspect.
     try {
-      const redeliveries = (intHeader(delivery.headers, HEADER.redeliveries) ?? 0) + 1;
       const counted = { [HEADER.attempt]: delivery.attempt, [HEADER.redeliveries]: redeliveries };
-      // A blocked publisher must not hold the prefetch window: past 5 s, handle it uncounted.
-      await this.#deps.republisher.send(this.options.queue, delivery.body, {
-        ...this.#republishOptions(delivery, counted),
-        timeoutMs: 5000,
-      });
-      this.#counts.redeliveriesCounted++;
-      delivery.settled = true;
-      this.#brokerSettle(delivery, 'ack');
+      // A blocked publisher must not hold the prefetch window for long: see below.
+      await this.#sendCopy(this.options.queue, delivery, counted, { timeoutMs: 5000 }, true);
     } catch (error) {
-      if (error instanceof PublishTimeoutError && error.written) {
-        // The counted copy reached the socket and is almost surely queued (only a broker nack or a
-        // connection loss before it arrives can stop it). Requeueing the original as well would
-        // duplicate it on every slow confirm, without end; so the copy is taken as the message.
-        this.#log.warn({ messageId: delivery.messageId }, 'counted copy written but not yet confirmed; acking the original');
+      if (error instanceof PublishTimeoutError && !error.written) {
+        // The publisher is blocked or reconnecting and never wrote the copy: handle this one
+        // uncounted rather than hold the window (a message that kills the worker goes uncounted
+        // only as long as publishing is blocked).
+        this.#log.warn({ messageId: delivery.messageId }, 'could not count a redelivery (publishing is blocked); handling it uncounted');
+        await this.#process(delivery);
+        return;
+      }
+      if (error instanceof InvalidPublishError) {
+        // Not even a minimal copy can be sent: it cannot be counted, so it must not run (a
+        // message that kills the worker would loop for ever). Dead-lettered as it is.
+        this.#log.error(
+          { messageId: delivery.messageId, err: error.message },
+          'a redelivered message cannot be copied to count it; dead-lettering it as it is',
+        );
         delivery.settled = true;
-        this.#brokerSettle(delivery, 'ack');
+        this.#dropToDeadLetterExchange(delivery);
         this.#finish(delivery);
         return;
       }
-      // Could not write the counted copy: handle this one as it is rather than lose or spin it.
-      this.#log.warn({ err: (error as Error).message }, 'could not count a redelivery; handling it uncounted');
-      await this.#process(delivery);
+      // Refused, or fate unknown (written but unconfirmed, channel lost): the original goes back.
+      this.#log.warn(
+        { messageId: delivery.messageId, err: describeFailure(error).message },
+        'could not confirm the counted copy of a redelivery; requeueing the original',
+      );
+      await sleepUnlessStopping(1000, this.#stopSignal.signal);
+      delivery.settled = true;
+      this.#brokerSettle(delivery, 'requeue', false);
+      this.#finish(delivery);
       return;
     }
+    this.#counts.redeliveriesCounted++;
+    delivery.settled = true;
+    this.#brokerSettle(delivery, 'ack');
     this.#finish(delivery);
   }
 
   async #process(delivery: Delivery): Promise<void> {
-    let error: unknown;
+    let ending: Ending = SUCCEEDED;
     try {
       const payload = decodeBody(delivery.body, delivery.message.properties.contentType as string | undefined, this.options);
       delivery.payload = this.options.schema === undefined ? payload : await validatePayload(this.options.schema, payload);
       await this.#pipeline(delivery);
-    } catch (e) {
-      error = e;
+    } catch (error) {
+      // Whatever was thrown, `undefined` included, is a failure: only a fulfilled handler acks.
+      ending = { ok: false, error, started: delivery.started, interruptedByShutdown: delivery.abortCause === 'shutdown' };
     }
-    const outcome = decideOutcome(error, delivery.attempt, this.options.retry, delivery.abortCause === 'shutdown');
-    await this.#settle(delivery, outcome, error);
+    const outcome = decideOutcome(ending, delivery.attempt, this.options.retry);
+    await this.#settle(delivery, outcome, ending.ok ? undefined : ending.error);
   }
 
   readonly #callHandler: Next = async (delivery) => {
     if (delivery.aborted) throw delivery.abortReason;
+    delivery.started = true;
     await this.#handler.handle(delivery.payload, delivery);
   };
 
@@ -670,6 +734,13 @@ export class ConsumerRuntime {
           onBroker = await this.#deadLetter(delivery, outcome.reason, error);
           break;
       }
+    } catch (bug) {
+      // Settling must always reach the broker: a delivery left unacked holds its prefetch slot
+      // until the broker's consumer_timeout closes the whole channel.
+      this.#log.error({ messageId: delivery.messageId, err: describeFailure(bug).message }, 'bug: settling failed; requeueing');
+      await sleepUnlessStopping(1000, this.#stopSignal.signal);
+      delivery.carriedOut = { action: 'requeue' };
+      onBroker = this.#brokerSettle(delivery, 'requeue');
     } finally {
       this.#deps.events.emit(
         'settled',
@@ -688,8 +759,12 @@ export class ConsumerRuntime {
     if (this.#inFlight.size === 0) this.#drained?.();
   }
 
-  /** ack / nack on the delivery's own channel, only if that channel is still the live one. */
-  #brokerSettle(delivery: Delivery, how: 'ack' | 'requeue' | 'drop'): boolean {
+  /**
+   * ack / nack on the delivery's own channel, only if that channel is still the live one. A
+   * requeue Warren chose is remembered as `innocent` unless told otherwise: when it comes back
+   * flagged as redelivered, it costs no attempt.
+   */
+  #brokerSettle(delivery: Delivery, how: 'ack' | 'requeue' | 'drop', innocent = true): boolean {
     const channel = this.#channel;
     if (channel === undefined || this.#isStale(delivery)) {
       // Its delivery tag died with its channel: an ack now would hit a closed channel or, worse,
@@ -699,12 +774,27 @@ export class ConsumerRuntime {
     }
     try {
       if (how === 'ack') channel.ack(delivery.message);
-      else channel.nack(delivery.message, false, how === 'requeue');
+      else {
+        if (how === 'requeue' && innocent) this.#interruptedIds.remember(identityOf(delivery.message), 'not-started');
+        channel.nack(delivery.message, false, how === 'requeue');
+      }
       return true;
     } catch {
       this.#counts.unsettleable++;
       return false;
     }
+  }
+
+  /** nack without requeue: the queue's own dead-letter exchange takes it as it is (or drops it, with deadLetter: false). */
+  #dropToDeadLetterExchange(delivery: Delivery): boolean {
+    delivery.carriedOut = { action: 'dead-letter', reason: 'rejected' };
+    const ok = this.#brokerSettle(delivery, 'drop');
+    if (ok && this.options.deadLetter) this.#counts.deadLettered++;
+    else if (ok) {
+      this.#counts.dropped++;
+      this.#log.error({ messageId: delivery.messageId }, 'message dropped: it could not be copied and deadLetter is off');
+    }
+    return ok;
   }
 
   async #retry(delivery: Delivery, delayMs: number, error: unknown): Promise<boolean> {
@@ -718,21 +808,25 @@ export class ConsumerRuntime {
       [HEADER.attempt]: delivery.attempt + 1,
       // The handler ran and returned an error: whatever killed a worker before, it was not this.
       [HEADER.redeliveries]: 0,
-      [HEADER.error]: failure.name,
+      [HEADER.error]: truncate(failure.name),
       [HEADER.errorMessage]: truncate(failure.message),
     };
-    const options = this.#republishOptions(delivery, extra);
+    const publish: CopyPublishOptions = {};
     let target = queue;
     try {
       if (delayMs > 0) {
-        target = retryQueueName(queue, delayMs);
-        if (!this.#declaredDelays.has(delayMs)) await this.#declareDelay(delayMs);
+        // A configured delay has its own queue; any other (a handler's RetryLater) waits in the
+        // next queue of a bounded ladder, with its own TTL, so there is never a queue per delay.
+        const queueDelay = retryQueueDelay(delayMs, this.options.retry.delaysMs);
+        target = retryQueueName(queue, queueDelay);
+        if (!this.#declaredDelays.has(queueDelay)) await this.#declareDelay(queueDelay);
         // Jitter only shortens a wait (per-message TTL below the queue's), so the queue's head
         // never holds back a message behind it for longer than the queue's own delay.
         const jitter = this.options.retry.jitter;
-        if (jitter > 0) options.expiration = String(Math.max(1, Math.round(delayMs * (1 - jitter * Math.random()))));
+        const wait = jitter > 0 ? Math.max(1, Math.round(delayMs * (1 - jitter * Math.random()))) : delayMs;
+        if (wait !== queueDelay) publish.expiration = String(wait);
       }
-      await this.#deps.republisher.send(target, delivery.body, options);
+      await this.#sendCopy(target, delivery, extra, publish, false);
     } catch (publishError) {
       // Confirm first, then ack: without the confirm, the original goes back.
       return this.#couldNotCopy(delivery, publishError, `retry to ${target}`, delayMs);
@@ -743,19 +837,13 @@ export class ConsumerRuntime {
 
   /**
    * A copy (retry, dead letter) could not be written. The original must not be lost, nor spin:
-   * a copy that can never be written goes to the queue's own dead-letter route; a missing
-   * target queue gets the topology declared again; otherwise the delivery keeps its prefetch
-   * slot for a while (back-pressure, no hot loop) and then goes back to the queue.
+   * a copy that can never be written goes to the queue's own dead-letter route as it is; a
+   * missing target queue gets the topology declared again; otherwise the delivery keeps its
+   * prefetch slot for a while (back-pressure, no hot loop) and then goes back to the queue.
    */
   async #couldNotCopy(delivery: Delivery, error: unknown, what: string, delayMs: number): Promise<boolean> {
-    this.#log.warn({ messageId: delivery.messageId, err: (error as Error).message }, `could not publish the ${what}`);
-    if (error instanceof InvalidPublishError) {
-      delivery.carriedOut = { action: 'dead-letter', reason: 'rejected' };
-      const ok = this.#brokerSettle(delivery, 'drop');
-      if (ok && this.options.deadLetter) this.#counts.deadLettered++;
-      else if (ok) this.#counts.dropped++;
-      return ok;
-    }
+    this.#log.warn({ messageId: delivery.messageId, err: describeFailure(error).message }, `could not publish the ${what}`);
+    if (error instanceof InvalidPublishError) return this.#dropToDeadLetterExchange(delivery);
     if (error instanceof UnroutableError || error instanceof TopologyError) await this.#redeclare();
     // Stopping cuts the hold short, so the message goes back while the channel is still open.
     await sleepUnlessStopping(Math.min(Math.max(delayMs, 1000), 30_000), this.#stopSignal.signal);
@@ -780,7 +868,7 @@ export class ConsumerRuntime {
         await within(channel.close(), BROKER_REPLY_MS);
       }
     } catch (error) {
-      this.#log.warn({ err: (error as Error).message }, 'could not declare the topology again');
+      this.#log.warn({ err: describeFailure(error).message }, 'could not declare the topology again');
     }
   }
 
@@ -803,7 +891,7 @@ export class ConsumerRuntime {
         attempt: delivery.attempt,
         reason,
         err: failure.message,
-        stack: error instanceof Error ? error.stack : undefined,
+        stack: stackOf(error),
       },
       'dead-lettering message',
     );
@@ -812,20 +900,20 @@ export class ConsumerRuntime {
       if (ok) this.#counts.dropped++;
       return ok;
     }
-    const issues = (error as { reason?: unknown } | undefined)?.reason === 'schema' ? failure.message : undefined;
+    const issues = reason === 'decode' && (error as { reason?: unknown }).reason === 'schema' ? failure.message : undefined;
     const headers: Record<string, unknown> = {
       [HEADER.reason]: reason,
-      [HEADER.error]: failure.name,
+      [HEADER.error]: truncate(failure.name),
       [HEADER.errorMessage]: truncate(failure.message),
       [HEADER.attempt]: delivery.attempt,
       [HEADER.consumer]: this.name,
       [HEADER.queue]: this.options.queue,
       [HEADER.deadLetteredAt]: new Date().toISOString(),
     };
-    if (failure.code !== undefined) headers[HEADER.errorCode] = failure.code;
+    if (failure.code !== undefined) headers[HEADER.errorCode] = truncate(failure.code);
     if (issues !== undefined) headers[HEADER.issues] = truncate(issues, 4000);
     try {
-      await this.#deps.republisher.send(deadLetterQueueName(this.options.queue), delivery.body, this.#republishOptions(delivery, headers));
+      await this.#sendCopy(deadLetterQueueName(this.options.queue), delivery, headers, {}, false);
     } catch (publishError) {
       return this.#couldNotCopy(delivery, publishError, 'dead letter', 0);
     }
@@ -834,19 +922,31 @@ export class ConsumerRuntime {
     return ok;
   }
 
-  /** The original message's properties, for a copy sent to a retry queue, the DLQ or back to the queue. */
-  #republishOptions(delivery: Delivery, extraHeaders: Record<string, unknown>): RepublishOptions {
-    const p = delivery.message.properties;
-    const f = delivery.message.fields;
-    const headers: Record<string, unknown> = { ...(p.headers as Record<string, unknown> | undefined) };
-    headers[HEADER.originalExchange] ??= f.exchange;
-    headers[HEADER.originalRoutingKey] ??= f.routingKey;
-    if (extraHeaders[HEADER.error] !== undefined) headers[HEADER.firstFailureAt] ??= new Date().toISOString();
-    // The broker's count on a quorum queue belongs to that delivery, not to a new copy.
-    delete headers['x-delivery-count'];
-    Object.assign(headers, extraHeaders);
-    // mandatory: a copy to a queue someone deleted must fail, not be confirmed and dropped.
-    return { ...propertiesOf(p as MessagePropertiesLike, headers), mandatory: true };
+  /**
+   * Sends a copy of a delivery (retry, dead letter, counted redelivery, put-back) and resolves on
+   * its confirm. A copy that cannot be encoded (a foreign header amqplib cannot write, headers
+   * grown past the frame size) goes again with only the headers that can be sent, naming the ones
+   * left out; if even that cannot be sent, the InvalidPublishError reaches the caller.
+   */
+  async #sendCopy(
+    queue: string,
+    delivery: Delivery,
+    warrenHeaders: Record<string, unknown>,
+    publish: CopyPublishOptions,
+    keepDeadline: boolean,
+  ): Promise<void> {
+    const full = copyOptions(delivery.message, warrenHeaders, keepDeadline);
+    try {
+      await this.#deps.republisher.send(queue, delivery.body, { ...full, ...publish });
+    } catch (error) {
+      if (!(error instanceof InvalidPublishError)) throw error;
+      this.#log.warn(
+        { messageId: delivery.messageId, err: error.message },
+        'a copy of this message cannot be sent with all its headers; sending it without those that cannot be',
+      );
+      const trimmed = copyOptions(delivery.message, warrenHeaders, keepDeadline, true);
+      await this.#deps.republisher.send(queue, delivery.body, { ...trimmed, ...publish });
+    }
   }
 
   #setState(state: ConsumerState): void {

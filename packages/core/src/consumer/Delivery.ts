@@ -1,12 +1,13 @@
 import type { ConsumeMessage } from 'amqplib';
 import type { Logger } from '../observability/logger.js';
+import { CONTROL_HEADERS } from './headers.js';
 import type { DeliveryFields, MessageContext, MessageProperties } from './MessageContext.js';
 import type { Outcome } from './outcome.js';
 
 const EMPTY_HEADERS: Readonly<Record<string, unknown>> = Object.freeze({});
 
-/** Why a delivery's signal aborted: its deadline, or shutdown's grace period running out. */
-export type AbortCause = 'deadline' | 'shutdown';
+/** Why a delivery's signal aborted: its deadline, shutdown's grace period running out, or its channel died. */
+export type AbortCause = 'deadline' | 'shutdown' | 'channel-lost';
 
 /**
  * One delivery on its way through a consumer: the handler's MessageContext, plus what the
@@ -19,8 +20,13 @@ export class Delivery<T = unknown> implements MessageContext<T> {
   #abortCause: AbortCause | undefined;
   #abortReason: unknown;
   #log: Logger | undefined;
+  #headers: Readonly<Record<string, unknown>> | undefined;
   /** Set when the settle decision has been taken; a second settle is refused. */
   settled = false;
+  /** Set when the handler was called: only then does a failure count as an attempt. */
+  started = false;
+  /** A deadline (ms since the epoch) the runtime imposes on top of the others, e.g. for a suspect run alone. */
+  deadlineOverride: number | undefined;
   /** What was really done when it differs from the decision (a copy could not be written). */
   carriedOut: Outcome | undefined;
 
@@ -37,8 +43,14 @@ export class Delivery<T = unknown> implements MessageContext<T> {
   get body(): Buffer {
     return this.message.content;
   }
-  get headers(): Readonly<Record<string, unknown>> {
+  /** The headers as the broker delivered them, Warren's control headers included. */
+  get amqpHeaders(): Readonly<Record<string, unknown>> {
     return (this.message.properties.headers as Record<string, unknown> | undefined) ?? EMPTY_HEADERS;
+  }
+  /** The headers without Warren's control headers, so a handler that forwards them forwards no counts. */
+  get headers(): Readonly<Record<string, unknown>> {
+    this.#headers ??= withoutControlHeaders(this.amqpHeaders);
+    return this.#headers;
   }
   get properties(): MessageProperties {
     return this.message.properties as MessageProperties;
@@ -77,4 +89,14 @@ export class Delivery<T = unknown> implements MessageContext<T> {
     this.#abortReason = reason;
     this.#controller.abort(reason);
   }
+}
+
+function withoutControlHeaders(headers: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  let copy: Record<string, unknown> | undefined;
+  for (const name of CONTROL_HEADERS) {
+    if (!Object.hasOwn(headers, name)) continue;
+    copy ??= { ...headers };
+    delete copy[name];
+  }
+  return copy === undefined ? headers : Object.freeze(copy);
 }

@@ -27,6 +27,16 @@ export function decodeBody(
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (error) {
-    throw new DecodeError('invalid-json', `body is not valid JSON: ${(error as Error).message}`, { cause: error });
+    // V8's message quotes a piece of the body, which may hold personal data: keep only where it
+    // broke. The original error is not kept as `cause` for the same reason.
+    throw new DecodeError('invalid-json', `body is not valid JSON${jsonErrorPosition(error)}`);
   }
+}
+
+/** " (at position N)" from a JSON.parse error, without any of the text. */
+function jsonErrorPosition(error: unknown): string {
+  const message = error instanceof Error ? error.message : '';
+  const position = /position (\d+)/.exec(message)?.[1];
+  if (position !== undefined) return ` (at position ${position})`;
+  return /end of (?:JSON )?input/i.test(message) ? ' (unexpected end)' : '';
 }

@@ -3,6 +3,8 @@ export const HEADER = {
   attempt: 'x-warren-attempt',
   /** Broker redeliveries Warren has counted (classic queues flag a redelivery but do not count it). */
   redeliveries: 'x-warren-redeliveries',
+  /** Absolute time (ms since the epoch) after which handling is pointless; set by a publisher. */
+  deadline: 'x-warren-deadline',
   firstFailureAt: 'x-warren-first-failure-at',
   originalExchange: 'x-warren-original-exchange',
   originalRoutingKey: 'x-warren-original-routing-key',
@@ -15,7 +17,19 @@ export const HEADER = {
   queue: 'x-warren-queue',
   deadLetteredAt: 'x-warren-dead-lettered-at',
   replayedAt: 'x-warren-replayed-at',
+  /** Names of the original headers left out of a copy because they could not be sent again. */
+  headersDropped: 'x-warren-headers-dropped',
 } as const;
+
+/** The broker's own delivery count on a quorum queue. */
+export const DELIVERY_COUNT = 'x-delivery-count';
+
+/**
+ * Headers that steer how Warren handles a message (its attempt, its counted redeliveries, the
+ * broker's count). Handlers see messages without them (`ctx.headers`), so a handler that
+ * forwards its headers cannot make the next message look retried or suspect.
+ */
+export const CONTROL_HEADERS: ReadonlySet<string> = new Set([HEADER.attempt, HEADER.redeliveries, DELIVERY_COUNT]);
 
 /** Longest text Warren writes into one header: headers must fit amqplib's 64 KiB table and the broker's frame. */
 export const MAX_HEADER_TEXT = 1000;
@@ -24,9 +38,31 @@ export function truncate(text: string, max = MAX_HEADER_TEXT): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** Reads a non-negative integer header, tolerating numbers sent as strings or longs. */
-export function intHeader(headers: Readonly<Record<string, unknown>>, name: string): number | undefined {
-  const v = headers[name];
-  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : typeof v === 'bigint' ? Number(v) : Number.NaN;
-  return Number.isInteger(n) && n >= 0 ? n : undefined;
+/** The largest count Warren believes from a header; anything above is garbage, not a count. */
+export const MAX_COUNT = 1_000_000;
+
+const DIGITS = /^\d{1,16}$/;
+
+/**
+ * Reads a whole number from a header written by anyone: a number, a string of digits or a
+ * bigint (AMQP longs), within 0..`max`. Anything else — an empty string, text, a negative, a
+ * fraction, a huge value, an array, a table, void — reads as absent, never as 0.
+ */
+export function intHeader(headers: Readonly<Record<string, unknown>>, name: string, max = MAX_COUNT): number | undefined {
+  // Own properties only: amqplib decodes a foreign header named "__proto__" into the prototype.
+  const v = Object.hasOwn(headers, name) ? headers[name] : undefined;
+  let n: number;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'string' && DIGITS.test(v)) n = Number(v);
+  else if (typeof v === 'bigint') n = v >= 0n && v <= BigInt(max) ? Number(v) : Number.NaN;
+  else return undefined;
+  return Number.isSafeInteger(n) && n >= 0 && n <= max ? n : undefined;
+}
+
+/** Latest deadline Warren takes seriously: year 2200 in ms. Beyond it a value is garbage. */
+const MAX_DEADLINE_MS = 7_258_118_400_000;
+
+/** A message's `x-warren-deadline` (ms since the epoch), or undefined when absent or not a plausible time. */
+export function deadlineHeader(headers: Readonly<Record<string, unknown>>): number | undefined {
+  return intHeader(headers, HEADER.deadline, MAX_DEADLINE_MS) || undefined;
 }

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
-import { DEFAULT_URL } from '../connection/brokerUrl.js';
+import { type BrokerUrlOptions, DEFAULT_URL, resolveBrokerUrls } from '../connection/brokerUrl.js';
 import { ConnectionManager, type ReconnectOptions } from '../connection/ConnectionManager.js';
 import { ConsumerRuntime, type ConsumerStats, type MessageHandler } from '../consumer/ConsumerRuntime.js';
 import { getConsumerOptions } from '../decorators/Consumer.js';
-import { ConfigError, type WarrenError } from '../errors/WarrenError.js';
+import { ClosedError, ConfigError, type WarrenError } from '../errors/WarrenError.js';
 import type { WarrenEvents } from '../observability/events.js';
 import { LivenessMonitor, type LivenessOptions, type LivenessReport } from '../observability/LivenessMonitor.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -15,9 +15,8 @@ import { readBrokerConsumerTimeout } from '../topology/consumerTimeout.js';
 import type { AppDefinition, ConsumerClass } from './defineApp.js';
 import { LOGGER } from './tokens.js';
 
-export interface AppRunOptions {
-  /** Broker URL(s); default: WARREN_URL, then AMQP_URL, then amqp://guest:guest@127.0.0.1:5672. */
-  urls?: string | readonly string[];
+/** `url` (one broker) or `urls` (several); default: WARREN_URL, then AMQP_URL, then amqp://guest:guest@127.0.0.1:5672. */
+export interface AppRunOptions extends BrokerUrlOptions {
   logger?: Logger;
   /** Overrides the app's grace period for in-flight handlers at shutdown. */
   shutdownGraceMs?: number;
@@ -26,13 +25,13 @@ export interface AppRunOptions {
   /** Rounds over the URLs at start before giving up. Default 1. */
   startAttempts?: number;
   /** Options of the app's Publisher (the one handlers inject, and retries and dead letters use). */
-  publisher?: Omit<PublisherOptions, 'urls' | 'connection' | 'logger'>;
+  publisher?: Omit<PublisherOptions, 'url' | 'urls' | 'connection' | 'logger'>;
   /**
    * The broker's consumer_timeout in ms (0: none), if you know it. Default: WARREN_CONSUMER_TIMEOUT_MS,
    * else asked of `rabbitmqctl` for a broker on this machine, else RabbitMQ's default (30 min).
    */
   consumerTimeoutMs?: number;
-  /** Reconnect backoff for both connections (default: 200 ms doubling to 15 s, ±20 %, forever). */
+  /** Reconnect backoff for both connections (default: 200 ms doubling to 15 s, ±20 %, forever); `maxAttempts` then fails the app. */
   reconnect?: Partial<ReconnectOptions>;
   /** Stalled-consumer and blocked-connection detection; false turns it off. */
   liveness?: LivenessOptions | false;
@@ -83,6 +82,7 @@ export class WarrenApp {
   #consumerTimeoutMs: number | undefined;
   #fatal: WarrenError | undefined;
   readonly #liveness: LivenessMonitor | undefined;
+  #starting: Promise<void> | undefined;
   #stopping: Promise<StopReport> | undefined;
 
   private constructor(parts: {
@@ -140,13 +140,13 @@ export class WarrenApp {
     }
     if (resolved.size === 0) throw new ConfigError(`none of the app's consumers matches ${JSON.stringify(options.only)}`);
 
-    const urls = options.urls ?? urlsFromEnv();
     const connectionOptions = {
-      urls,
+      urls: resolveBrokerUrls(options),
       appName,
       logger: log,
       heartbeatSec: options.heartbeatSec ?? 10,
       startAttempts: options.startAttempts ?? 1,
+      reconnect: options.reconnect,
     };
     const consumeConnection = new ConnectionManager({ ...connectionOptions, role: 'consume' });
     const publishConnection = new ConnectionManager({ ...connectionOptions, role: 'publish' });
@@ -232,18 +232,33 @@ export class WarrenApp {
     return { consume: this.#consumeConnection, publish: this.#publishConnection };
   }
 
-  /** Connects both connections, starts the publisher, declares topology and starts every consumer. */
-  async start(): Promise<void> {
-    if (this.#state !== 'created') throw new ConfigError(`app is ${this.#state}; start() runs once`);
+  /**
+   * Connects both connections, starts the publisher, declares topology and starts every consumer.
+   * A stop() meanwhile makes it reject with a ClosedError at its next step (a connect under way
+   * ends at once), and stop() then stops whatever was started, in order.
+   */
+  start(): Promise<void> {
+    if (this.#state !== 'created') return Promise.reject(new ConfigError(`app is ${this.#state}; start() runs once`));
     this.#state = 'starting';
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     try {
       await Promise.all([this.#consumeConnection.start(), this.#publishConnection.start()]);
+      this.#assertStarting();
       await this.#checkDeadlinesAgainstBroker();
+      this.#assertStarting();
       await this.publisher.start();
-      for (const c of this.consumers) await c.start();
-      // A fatal connection error during start has already failed the app.
-      if (this.#state !== 'starting') throw this.#fatal ?? new ConfigError(`app ${this.#state} while starting`);
+      for (const c of this.consumers) {
+        this.#assertStarting();
+        await c.start();
+      }
+      this.#assertStarting();
     } catch (error) {
+      // stop() was called: it stops what was started, with the grace period, once this returns.
+      if (this.#state === 'stopping') throw new ClosedError('the app was stopped while starting');
       this.#state = 'failed';
       // Consumers already started must not keep handling while the app reports failure.
       await Promise.all(this.consumers.map((c) => c.stop(0)));
@@ -254,6 +269,11 @@ export class WarrenApp {
     this.#state = 'running';
     this.#liveness?.start();
     this.log.info({ consumers: this.consumers.map((c) => c.describe()) }, 'warren app running');
+  }
+
+  /** A fatal connection error has failed the app, or stop() was called: start() goes no further. */
+  #assertStarting(): void {
+    if (this.#state !== 'starting') throw this.#fatal ?? new ClosedError(`app ${this.#state} while starting`);
   }
 
   /**
@@ -296,7 +316,14 @@ export class WarrenApp {
 
   async #stop(graceMs: number | undefined): Promise<StopReport> {
     const started = Date.now();
+    const wasStarting = this.#state === 'starting';
     this.#state = 'stopping';
+    if (wasStarting) {
+      this.log.info('stop requested while starting: start goes no further');
+      // A connect still under way (a slow or silent broker, start retries) ends now; nothing uses that connection yet.
+      for (const c of [this.#consumeConnection, this.#publishConnection]) if (c.state === 'connecting') await c.close();
+      await this.#starting?.catch(() => undefined);
+    }
     this.#liveness?.stop();
     this.log.info('stopping: intake stopped, finishing in-flight work');
     await Promise.all(this.consumers.map((c) => c.stop(graceMs)));
@@ -307,10 +334,11 @@ export class WarrenApp {
     for (const c of this.consumers) {
       const s = c.stats();
       consumers[c.name] = s;
-      if (s.inFlight > 0 || s.unsettleable > 0) clean = false;
+      if (s.leftUnsettledAtStop > 0) clean = false;
     }
+    // What close() had to give up on: publishes of this shutdown never written or never confirmed.
     const p = this.publisher.stats();
-    if (p.inFlight > 0 || p.buffered > 0) clean = false;
+    if (p.abandonedAtClose > 0) clean = false;
     this.#state = 'stopped';
     const report = { clean, durationMs: Date.now() - started, consumers };
     this.log.info({ clean, durationMs: report.durationMs, consumers, publisher: p }, 'stopped');

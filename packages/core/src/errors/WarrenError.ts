@@ -48,10 +48,13 @@ export class WarrenError extends Error {
   }
 }
 
-/** A bad option or setting, found when the app starts, before any message is taken. */
+/**
+ * A bad option or setting, found when the app starts, before any message is taken. A broker URL
+ * that cannot be used is one too, with its own code, WARREN_ERR_BAD_URL.
+ */
 export class ConfigError extends WarrenError {
-  constructor(message: string, options?: WarrenErrorOptions) {
-    super('WARREN_ERR_CONFIG', message, options);
+  constructor(message: string, options?: WarrenErrorOptions, code: 'WARREN_ERR_CONFIG' | 'WARREN_ERR_BAD_URL' = 'WARREN_ERR_CONFIG') {
+    super(code, message, options);
   }
 }
 

@@ -36,7 +36,11 @@ export class DecodeError extends WarrenError {
 
 /** The handler passed its deadline (`timeoutMs` or the message's deadline header). */
 export class DeadlineExceededError extends WarrenError {
-  constructor(message: string) {
+  /** True when the deadline was the message's own (`x-warren-deadline`): its caller has given up. */
+  readonly fromMessage: boolean;
+
+  constructor(message: string, options: { fromMessage?: boolean } = {}) {
     super('WARREN_ERR_DEADLINE', message, { transient: true });
+    this.fromMessage = options.fromMessage === true;
   }
 }

@@ -56,7 +56,11 @@ export class PublisherClosedError extends WarrenError {
   }
 }
 
-/** The message itself cannot be published: too large, headers too large, bad options. */
+/**
+ * The message itself cannot be published: a bad option, a header that cannot be encoded, a body
+ * over `maxMessageBytes`. Found in publish() before anything is written, so the broker never sees
+ * it and the confirm channel shared by every publish in flight stays open.
+ */
 export class InvalidPublishError extends WarrenError {
   constructor(message: string, options?: WarrenErrorOptions) {
     super('WARREN_ERR_PUBLISH_INVALID', message, { transient: false, ...options });

@@ -3,6 +3,20 @@ import { test } from 'node:test';
 import type { Delivery } from '../consumer/Delivery.js';
 import { ConcurrencyLimit } from './concurrencyLimit.js';
 
+/** The part of a Delivery the limiter reads: whether it was aborted, and its signal. */
+function fakeDelivery(): Delivery & { abortNow(): void } {
+  const controller = new AbortController();
+  const reason = new Error('deadline');
+  return {
+    get aborted() {
+      return controller.signal.aborted;
+    },
+    abortReason: reason,
+    signal: controller.signal,
+    abortNow: () => controller.abort(reason),
+  } as unknown as Delivery & { abortNow(): void };
+}
+
 test('at most `limit` run at once, the rest wait and start in arrival order, and slots survive failures', async () => {
   const limit = new ConcurrencyLimit(2);
   const started: number[] = [];
@@ -11,7 +25,7 @@ test('at most `limit` run at once, the rest wait and start in arrival order, and
   let maxRunning = 0;
   const runs = [0, 1, 2, 3, 4].map((i) =>
     limit
-      .run({ id: i } as unknown as Delivery, async () => {
+      .run(fakeDelivery(), async () => {
         started.push(i);
         running++;
         maxRunning = Math.max(maxRunning, running);
@@ -31,5 +45,24 @@ test('at most `limit` run at once, the rest wait and start in arrival order, and
   assert.deepEqual(await Promise.all(runs), [undefined, 'failed', undefined, undefined, undefined]);
   assert.deepEqual(started, [0, 1, 2, 3, 4]);
   assert.equal(maxRunning, 2);
+  assert.equal(limit.active, 0);
+});
+
+test('a waiter whose delivery is aborted leaves the line at once and never runs', async () => {
+  const limit = new ConcurrencyLimit(1);
+  let release: () => void = () => undefined;
+  const first = limit.run(fakeDelivery(), () => new Promise<void>((r) => (release = r)));
+  const ran: string[] = [];
+  const waiters = Array.from({ length: 100 }, () => fakeDelivery());
+  const runs = waiters.map((d, i) => limit.run(d, async () => void ran.push(`w${i}`)).catch((e: Error) => e.message));
+  const last = fakeDelivery();
+  const lastRun = limit.run(last, async () => void ran.push('last'));
+  assert.equal(limit.waiting, 101);
+  for (const d of waiters) d.abortNow();
+  assert.equal(limit.waiting, 1, 'aborted waiters hold no memory');
+  assert.deepEqual(await Promise.all(runs), Array(100).fill('deadline'));
+  release();
+  await Promise.all([first, lastRun]);
+  assert.deepEqual(ran, ['last'], 'aborted waiters never took a slot');
   assert.equal(limit.active, 0);
 });

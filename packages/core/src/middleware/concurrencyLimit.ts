@@ -5,7 +5,9 @@ import type { Middleware, Next } from './Middleware.js';
  * At most `limit` handlers run at once; deliveries beyond it wait here, in arrival order. The
  * wait is bounded by prefetch (the broker sends no more than that), so this never buffers
  * without bound. A handler that outlives its deadline keeps its slot until it really ends, so
- * handlers that ignore `ctx.signal` slow intake instead of piling up.
+ * handlers that ignore `ctx.signal` slow intake instead of piling up. A waiter whose delivery is
+ * aborted (its deadline, shutdown) leaves the line at once: it was settled, and must neither
+ * hold memory nor take a slot later.
  */
 export class ConcurrencyLimit implements Middleware {
   readonly name = 'concurrency';
@@ -21,6 +23,9 @@ export class ConcurrencyLimit implements Middleware {
   get maxSeen(): number {
     return this.#maxSeen;
   }
+  get waiting(): number {
+    return this.#waiting.length;
+  }
 
   run(delivery: Delivery, next: Next): Promise<void> {
     if (this.#active < this.limit) {
@@ -29,7 +34,25 @@ export class ConcurrencyLimit implements Middleware {
       if (this.#active > this.#maxSeen) this.#maxSeen = this.#active;
       return next(delivery).finally(this.#release);
     }
-    return new Promise<void>((resolve) => this.#waiting.push(resolve)).then(() => next(delivery).finally(this.#release));
+    return this.#wait(delivery).then(() => next(delivery).finally(this.#release));
+  }
+
+  #wait(delivery: Delivery): Promise<void> {
+    if (delivery.aborted) return Promise.reject(delivery.abortReason);
+    return new Promise<void>((resolve, reject) => {
+      const signal = delivery.signal;
+      const wake = (): void => {
+        signal.removeEventListener('abort', leave);
+        resolve();
+      };
+      const leave = (): void => {
+        const i = this.#waiting.indexOf(wake);
+        if (i >= 0) this.#waiting.splice(i, 1);
+        reject(delivery.abortReason);
+      };
+      signal.addEventListener('abort', leave, { once: true });
+      this.#waiting.push(wake);
+    });
   }
 
   /** Hands the slot straight to the next waiter, so `active` never dips and lets a newcomer jump the line. */

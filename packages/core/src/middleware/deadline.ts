@@ -1,17 +1,19 @@
 import type { Delivery } from '../consumer/Delivery.js';
+import { deadlineHeader, HEADER } from '../consumer/headers.js';
 import { DeadlineExceededError } from '../errors/handlerErrors.js';
 import type { Middleware, Next } from './Middleware.js';
 
 /** Header a publisher may set: the absolute time (ms since epoch) after which handling is pointless. */
-export const DEADLINE_HEADER = 'x-warren-deadline';
+export const DEADLINE_HEADER = HEADER.deadline;
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Gives each delivery a deadline: `timeoutMs` from when it arrived, or the message's own
- * `x-warren-deadline` header if that is sooner. When it passes, `ctx.signal` aborts and the
- * delivery fails with DeadlineExceededError (a retry). The handler is not awaited past the
- * deadline; if it ends later its result is discarded and counted as late.
+ * `x-warren-deadline` header if that is sooner (or a runtime override, for a suspect run alone).
+ * When it passes, `ctx.signal` aborts and the delivery fails with DeadlineExceededError. The
+ * handler is not awaited past the deadline; if it ends later its result is discarded and counted
+ * as late.
  */
 export class Deadline implements Middleware {
   readonly name = 'deadline';
@@ -25,49 +27,55 @@ export class Deadline implements Middleware {
   }
 
   run(delivery: Delivery, next: Next): Promise<void> {
-    const deadline = this.#deadlineOf(delivery);
+    const fromOption = this.timeoutMs === undefined ? undefined : delivery.receivedAt + this.timeoutMs;
+    const fromMessage = deadlineHeader(delivery.amqpHeaders);
+    let deadline = fromOption;
+    if (fromMessage !== undefined && (deadline === undefined || fromMessage < deadline)) deadline = fromMessage;
+    const override = delivery.deadlineOverride;
+    if (override !== undefined && (deadline === undefined || override < deadline)) deadline = override;
     if (deadline === undefined) return next(delivery);
+    const isMessages = deadline === fromMessage;
     const remaining = deadline - Date.now();
     // setTimeout fires at once past 2^31-1 ms (~24.8 days): such a deadline is no deadline.
     if (remaining > MAX_TIMER_MS) return next(delivery);
     if (remaining <= 0) {
       this.#expired++;
-      return Promise.reject(new DeadlineExceededError(`deadline passed before the handler started (${-remaining} ms ago)`));
+      return Promise.reject(
+        new DeadlineExceededError(`deadline passed before the handler started (${-remaining} ms ago)`, { fromMessage: isMessages }),
+      );
     }
     return new Promise<void>((resolve, reject) => {
-      let timedOut = false;
+      let timedOut: DeadlineExceededError | undefined;
       const timer = setTimeout(() => {
-        timedOut = true;
         this.#expired++;
-        const error = new DeadlineExceededError(`handler did not finish within ${Math.round(remaining)} ms`);
-        delivery.abort(error);
-        reject(error);
+        timedOut = new DeadlineExceededError(
+          delivery.started
+            ? `handler did not finish within ${Math.round(remaining)} ms`
+            : `deadline passed while waiting for a free slot (${Math.round(remaining)} ms)`,
+          { fromMessage: isMessages },
+        );
+        delivery.abort(timedOut);
+        reject(timedOut);
       }, remaining);
       next(delivery).then(
         () => {
-          if (timedOut) this.#late++;
+          if (timedOut !== undefined) this.#late++;
           else {
             clearTimeout(timer);
             resolve();
           }
         },
         (error: unknown) => {
-          if (timedOut) this.#late++;
-          else {
+          // A waiter that left its queue on the abort rejects with our own error: nothing ran late.
+          if (timedOut !== undefined) {
+            if (error !== timedOut) this.#late++;
+          } else {
             clearTimeout(timer);
             reject(error);
           }
         },
       );
     });
-  }
-
-  #deadlineOf(delivery: Delivery): number | undefined {
-    const fromOption = this.timeoutMs === undefined ? undefined : delivery.receivedAt + this.timeoutMs;
-    const header = delivery.headers[DEADLINE_HEADER];
-    const fromHeader = typeof header === 'number' && Number.isFinite(header) ? header : undefined;
-    if (fromHeader === undefined) return fromOption;
-    return fromOption === undefined ? fromHeader : Math.min(fromOption, fromHeader);
   }
 
   describe(): Record<string, unknown> {

@@ -1,7 +1,8 @@
 import type { Outcome } from '../consumer/outcome.js';
 
 /** Live state of one consumer. */
-export type ConsumerState = 'idle' | 'starting' | 'consuming' | 'paused' | 'recovering' | 'stopping' | 'stopped';
+/** `isolating`: intake is off while messages that were in flight when a worker died run one at a time. */
+export type ConsumerState = 'idle' | 'starting' | 'consuming' | 'paused' | 'isolating' | 'recovering' | 'stopping' | 'stopped';
 
 /** Events a running app emits; logs, metrics and health checks subscribe to them. */
 export type WarrenEvents = {

@@ -30,10 +30,14 @@ export interface DeadLetterSummary {
   scanned: number;
 }
 
-/** Headers Warren wrote for a failure; a replay strips them so the message starts afresh. */
+/**
+ * Headers Warren wrote for a failure; a replay strips them so the message starts afresh. The
+ * deadline goes too: a replay is an operator's fresh start, not a late answer to the first caller.
+ */
 const FAILURE_HEADERS = [
   HEADER.attempt,
   HEADER.redeliveries,
+  HEADER.deadline,
   HEADER.reason,
   HEADER.error,
   HEADER.errorMessage,

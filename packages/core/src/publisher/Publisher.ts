@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type * as amqp from 'amqplib';
+import type { BrokerUrlOptions } from '../connection/brokerUrl.js';
 import { ConnectionManager } from '../connection/ConnectionManager.js';
 import {
   BrokerBlockedError,
@@ -15,10 +16,13 @@ import { type Logger, silentLogger } from '../observability/logger.js';
 import type { Disposable } from '../observability/TypedEvents.js';
 import { TypedEvents } from '../observability/TypedEvents.js';
 import { ConfirmWindow } from './ConfirmWindow.js';
+import { checkPublish } from './checkPublish.js';
+import { AMQPLIB_FRAME_MAX, contentHeaderFrameBytes, headerTableBytes } from './headerFrame.js';
 import { PublishBuffer } from './PublishBuffer.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, serializeBody } from './serialize.js';
 
 export interface PublishOptions {
+  /** Strings, finite numbers, booleans, null, Buffers, arrays, plain objects, or amqplib's `{ '!': type, value }`; 64 KiB at most, encoded. */
   headers?: Record<string, unknown>;
   /** Set to a random UUID when absent; `mandatory` returns are matched to their publish by it. */
   messageId?: string;
@@ -31,7 +35,7 @@ export interface PublishOptions {
   persistent?: boolean;
   /** Reject with UnroutableError when no queue is bound for the routing key (else the broker acks and drops it). */
   mandatory?: boolean;
-  /** Per-message TTL in ms. */
+  /** Per-message TTL: whole ms, 0 to 315,360,000,000 (RabbitMQ's 10 years), as a number or a string of digits. */
   expiration?: string | number;
   priority?: number;
   correlationId?: string;
@@ -42,10 +46,9 @@ export interface PublishOptions {
   timeoutMs?: number;
 }
 
-export interface PublisherOptions {
-  /** Broker URL(s); default WARREN_URL, AMQP_URL, then amqp://guest:guest@127.0.0.1:5672. Ignored with `connection`. */
-  urls?: string | readonly string[];
-  /** Share a started connection (role 'publish') instead of owning one; close() then leaves it open. */
+/** `url` (one broker) or `urls` (several); default WARREN_URL, AMQP_URL, then amqp://guest:guest@127.0.0.1:5672. */
+export interface PublisherOptions extends BrokerUrlOptions {
+  /** Share a started connection (role 'publish') instead of owning one (then no `url`/`urls`); close() then leaves it open. */
   connection?: ConnectionManager;
   appName?: string;
   /** Unconfirmed messages at most (default 1000); later publishes wait in the buffer. */
@@ -62,7 +65,7 @@ export interface PublisherOptions {
   republishUnconfirmed?: boolean;
   /** How long close() waits for outstanding confirms (default 5 s). */
   closeGraceMs?: number;
-  /** Body size limit; match the broker's max_message_size if it was lowered (default 128 MiB). */
+  /** Body size limit (default 16 MiB, RabbitMQ 4's max_message_size); raise it only as far as the broker's own. */
   maxMessageBytes?: number;
   logger?: Logger;
 }
@@ -99,9 +102,10 @@ export interface PublisherStats {
   rejectedBlocked: number;
   /** Unconfirmed messages written again on a fresh channel. */
   republished: number;
+  /** Rejected by close(): never written, or written and not confirmed within its grace period. */
+  abandonedAtClose: number;
 }
 
-const DEFAULT_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const SWEEP_EVERY_MS = 50;
 /** A message is re-sent on a fresh channel at most this many times, so a message that kills its channel cannot loop. */
 const MAX_SENDS = 4;
@@ -118,6 +122,8 @@ class PendingPublish {
   phase: Phase = BUFFERED;
   sends = 0;
   returned: UnroutableError | undefined = undefined;
+  /** Size of its content header frame when it has headers (else 0: without them it fits any frame_max). */
+  headerFrameBytes = 0;
   readonly bytes: number;
 
   constructor(
@@ -158,6 +164,8 @@ export class Publisher {
   readonly #republish: boolean;
   readonly #closeGraceMs: number;
   readonly #maxMessageBytes: number;
+  /** Of the current (or last) connection; amqplib's request until one is negotiated. */
+  #frameMax = AMQPLIB_FRAME_MAX;
   readonly #window = new ConfirmWindow<PendingPublish>();
   readonly #buffer: PublishBuffer<PendingPublish>;
   #channel: amqp.ConfirmChannel | undefined;
@@ -182,6 +190,7 @@ export class Publisher {
     timedOutWritten: 0,
     rejectedBlocked: 0,
     republished: 0,
+    abandonedAtClose: 0,
   };
 
   constructor(options: PublisherOptions) {
@@ -201,11 +210,13 @@ export class Publisher {
     const logger = options.logger ?? silentLogger();
     this.#log = logger.child({ component: 'publisher' });
     if (options.connection !== undefined) {
+      // A URL next to a shared connection would be silently unused: say so instead.
+      if (options.url !== undefined || options.urls !== undefined)
+        throw new ConfigError('publisher: give "connection" or "url"/"urls", not both');
       this.#conn = options.connection;
       this.#ownsConnection = false;
     } else {
-      const urls = options.urls ?? process.env.WARREN_URL ?? process.env.AMQP_URL ?? DEFAULT_URL;
-      this.#conn = new ConnectionManager({ urls, role: 'publish', appName: options.appName, logger });
+      this.#conn = new ConnectionManager({ url: options.url, urls: options.urls, role: 'publish', appName: options.appName, logger });
       this.#ownsConnection = true;
     }
   }
@@ -262,12 +273,17 @@ export class Publisher {
     let content: Buffer;
     let properties: amqp.Options.Publish;
     let deadline: number;
+    let headerFrameBytes = 0;
+    // Everything the broker or amqplib would refuse is refused here, before the message is
+    // buffered or written: refused by the broker, it would close the confirm channel (or the
+    // connection) that every publish in flight shares.
     try {
+      checkPublish(exchange, routingKey, options);
       const serialized = serializeBody(body);
       content = serialized.content;
       if (content.length > this.#maxMessageBytes) {
         throw new InvalidPublishError(
-          `message body is ${content.length} bytes, over the ${this.#maxMessageBytes} byte limit (the broker would close the channel)`,
+          `message body is ${content.length} bytes, over maxMessageBytes (${this.#maxMessageBytes}); the broker closes the channel on a body over its max_message_size`,
         );
       }
       const now = Date.now();
@@ -287,11 +303,16 @@ export class Publisher {
         type: options.type,
         appId: options.appId,
       };
+      if (options.headers !== undefined) {
+        headerFrameBytes = contentHeaderFrameBytes(properties, headerTableBytes(options.headers));
+        if (headerFrameBytes > this.#frameMax) throw frameTooLarge(headerFrameBytes, this.#frameMax);
+      }
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise<void>((resolve, reject) => {
       const entry = new PendingPublish(exchange, routingKey, content, properties, deadline, resolve, reject);
+      entry.headerFrameBytes = headerFrameBytes;
       if (this.#buffer.length === 0 && this.#canWrite()) {
         this.#write(entry);
       } else if (this.#buffer.fits(entry.bytes)) {
@@ -334,12 +355,14 @@ export class Publisher {
     clearInterval(this.#sweepTimer);
     for (const entry of this.#buffer.takeAll()) {
       entry.phase = SETTLED;
+      this.#stats.abandonedAtClose++;
       entry.reject(new PublisherClosedError('publisher closed before this message was written'));
     }
     for (const entry of this.#window.takeAll()) {
       if (entry.phase === SETTLED) continue;
       entry.phase = SETTLED;
       this.#stats.unconfirmed++;
+      this.#stats.abandonedAtClose++;
       entry.reject(
         new PublishUnconfirmedError('publisher closed before the broker confirmed this message; it may or may not be in the queue'),
       );
@@ -367,6 +390,12 @@ export class Publisher {
   /** Writes one message; the caller checked #canWrite(). */
   #write(entry: PendingPublish): void {
     const channel = this.#channel as amqp.ConfirmChannel;
+    if (entry.headerFrameBytes > this.#frameMax) {
+      // Accepted under a larger frame_max than this connection's (or before one was negotiated).
+      entry.phase = SETTLED;
+      entry.reject(frameTooLarge(entry.headerFrameBytes, this.#frameMax));
+      return;
+    }
     let flushed: boolean;
     try {
       flushed = channel.publish(entry.exchange, entry.routingKey, entry.content, entry.properties);
@@ -378,7 +407,7 @@ export class Publisher {
         this.#paused = true;
         return;
       }
-      // Encoding failed before anything reached the socket (e.g. headers over 64 KiB: RangeError); the channel is fine.
+      // Encoding failed before anything reached the socket (publish() checks what we know amqplib refuses); the channel is fine.
       entry.phase = SETTLED;
       entry.reject(new InvalidPublishError(`message cannot be encoded: ${(error as Error).message}`, { cause: error }));
       return;
@@ -501,6 +530,7 @@ export class Publisher {
       if (channel === this.#channel) this.#onChannelClosed(lastError);
     });
     this.#channel = channel;
+    this.#frameMax = negotiatedFrameMax(channel);
     this.#channelGeneration = this.#conn.generation;
     this.#paused = false;
     this.#blocked = this.#conn.isBlocked;
@@ -663,6 +693,18 @@ export async function createPublisher(options: PublisherOptions): Promise<Publis
     throw error;
   }
   return publisher;
+}
+
+function frameTooLarge(bytes: number, frameMax: number): InvalidPublishError {
+  return new InvalidPublishError(
+    `publish option headers: the content header frame would be ${bytes} bytes, over this connection's frame_max of ${frameMax} (the broker would close the connection)`,
+  );
+}
+
+/** amqplib keeps the negotiated frame_max on the connection behind a channel, untyped (0xffffffff when the broker sets none). */
+function negotiatedFrameMax(channel: amqp.ConfirmChannel): number {
+  const frameMax = (channel as unknown as { connection?: { frameMax?: unknown } }).connection?.frameMax;
+  return typeof frameMax === 'number' && frameMax > 0 ? frameMax : AMQPLIB_FRAME_MAX;
 }
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {

@@ -1,7 +1,7 @@
 import { InvalidPublishError } from '../errors/publishErrors.js';
 
-/** RabbitMQ's default `max_message_size` (3.8+): a larger body closes the channel with a 406. */
-export const DEFAULT_MAX_MESSAGE_BYTES = 134_217_728;
+/** RabbitMQ 4.0+'s default `max_message_size` (16 MiB; 128 MiB in 3.8 to 3.13): a larger body closes the channel with a 406. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 16_777_216;
 
 export interface SerializedBody {
   content: Buffer;
