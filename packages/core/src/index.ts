@@ -1,5 +1,12 @@
 import 'reflect-metadata';
 
+export type { AppDefinition, ConsumerClass, WarrenAppDefinition } from './app/defineApp.js';
+export { defineApp, isAppDefinition } from './app/defineApp.js';
+export type { LivenessOptions, LivenessReport } from './app/LivenessMonitor.js';
+export { LivenessMonitor } from './app/LivenessMonitor.js';
+export { LOGGER } from './app/tokens.js';
+export type { AppEvents, AppHealth, AppRunOptions, AppState, StopReport } from './app/WarrenApp.js';
+export { startApp, urlsFromEnv, WarrenApp } from './app/WarrenApp.js';
 export type { BrokerAddress, BrokerUrlOptionNames, BrokerUrlOptions } from './connection/brokerUrl.js';
 export { DEFAULT_URL, parseBrokerUrl, parseBrokerUrls, redactUrl, resolveBrokerUrls } from './connection/brokerUrl.js';
 export type {
@@ -12,18 +19,10 @@ export type {
 export { ConnectionManager } from './connection/ConnectionManager.js';
 export type { ConsumerStats } from './consumer/ConsumerRuntime.js';
 export { ConsumerRuntime } from './consumer/ConsumerRuntime.js';
-export { HEADER } from './consumer/headers.js';
-
-export type { DeliveryFields, MessageContext, MessageProperties } from './consumer/MessageContext.js';
 export type { DeadLetterReason, Outcome } from './consumer/outcome.js';
 export { decideOutcome } from './consumer/outcome.js';
+export { Worker } from './consumer/Worker.js';
 export { Consumer, getConsumerOptions } from './decorators/Consumer.js';
-export { Worker } from './decorators/Worker.js';
-export type { AppDefinition, ConsumerClass, WarrenAppDefinition } from './di/defineApp.js';
-export { defineApp, isAppDefinition } from './di/defineApp.js';
-export { LOGGER } from './di/tokens.js';
-export type { AppEvents, AppHealth, AppRunOptions, AppState, StopReport } from './di/WarrenApp.js';
-export { startApp, urlsFromEnv, WarrenApp } from './di/WarrenApp.js';
 export { DeadlineExceededError, DecodeError, Reject, RetryLater, UnrecoverableError } from './errors/handlerErrors.js';
 export {
   BrokerBlockedError,
@@ -36,15 +35,15 @@ export {
 } from './errors/publishErrors.js';
 export type { WarrenErrorCode } from './errors/WarrenError.js';
 export { ClosedError, ConfigError, ConnectionError, TopologyError, WarrenError } from './errors/WarrenError.js';
+export type { ConsumerState, WarrenEvents } from './events/events.js';
+export type { Disposable } from './events/TypedEvents.js';
+export { TypedEvents } from './events/TypedEvents.js';
+export type { Logger } from './logging/logger.js';
+export { createLogger, silentLogger } from './logging/logger.js';
+export { HEADER } from './message/headers.js';
+export type { DeliveryFields, MessageContext, MessageProperties } from './message/MessageContext.js';
 export { DEADLINE_HEADER } from './middleware/deadline.js';
 export type { Middleware, Next } from './middleware/Middleware.js';
-export type { ConsumerState, WarrenEvents } from './observability/events.js';
-export type { LivenessOptions, LivenessReport } from './observability/LivenessMonitor.js';
-export { LivenessMonitor } from './observability/LivenessMonitor.js';
-export type { Logger } from './observability/logger.js';
-export { createLogger, silentLogger } from './observability/logger.js';
-export type { Disposable } from './observability/TypedEvents.js';
-export { TypedEvents } from './observability/TypedEvents.js';
 export type { DeadLetterInfo, DeadLetterSummary, ReplayOptions } from './operations/deadLetters.js';
 export { inspectDeadLetters, purgeDeadLetters, replayDeadLetters } from './operations/deadLetters.js';
 export type { ConsumerOptions, ExchangeType, RetryOptions } from './options/ConsumerOptions.js';

@@ -1,8 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import * as amqp from 'amqplib';
 import { ClosedError, ConnectionError, type WarrenError } from '../errors/WarrenError.js';
-import { type Logger, silentLogger } from '../observability/logger.js';
-import { TypedEvents } from '../observability/TypedEvents.js';
+import { TypedEvents } from '../events/TypedEvents.js';
+import { type Logger, silentLogger } from '../logging/logger.js';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { type BrokerAddress, type BrokerUrlOptions, parseBrokerUrl, resolveBrokerUrls } from './brokerUrl.js';
 import { describeConnectError } from './describeConnectError.js';

@@ -1,7 +1,7 @@
 import type { ConsumeMessage } from 'amqplib';
-import type { Logger } from '../observability/logger.js';
-import { CONTROL_HEADERS } from './headers.js';
-import type { DeliveryFields, MessageContext, MessageProperties } from './MessageContext.js';
+import type { Logger } from '../logging/logger.js';
+import { CONTROL_HEADERS } from '../message/headers.js';
+import type { DeliveryFields, MessageContext, MessageProperties } from '../message/MessageContext.js';
 import type { Outcome } from './outcome.js';
 
 const EMPTY_HEADERS: Readonly<Record<string, unknown>> = Object.freeze({});

@@ -1,7 +1,7 @@
 import type { ConsumeMessage } from 'amqplib';
+import { DELIVERY_COUNT, HEADER, truncate } from '../message/headers.js';
+import { type MessagePropertiesLike, propertiesOf, type RepublishOptions } from '../message/properties.js';
 import { headerTableBytes } from '../publisher/headerFrame.js';
-import { DELIVERY_COUNT, HEADER, truncate } from './headers.js';
-import { type MessagePropertiesLike, propertiesOf, type RepublishOptions } from './Republisher.js';
 
 /** What a copy may set beyond the original's properties. */
 export type CopyPublishOptions = Pick<RepublishOptions, 'expiration' | 'timeoutMs'>;

@@ -1,4 +1,4 @@
-import { DELIVERY_COUNT, HEADER, intHeader } from './headers.js';
+import { DELIVERY_COUNT, HEADER, intHeader } from '../message/headers.js';
 
 /** What this process remembers of a message whose channel it lost (see InterruptedDeliveries). */
 export type Interruption = 'not-started' | 'started';

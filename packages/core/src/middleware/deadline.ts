@@ -1,6 +1,6 @@
 import type { Delivery } from '../consumer/Delivery.js';
-import { deadlineHeader, HEADER } from '../consumer/headers.js';
 import { DeadlineExceededError } from '../errors/handlerErrors.js';
+import { deadlineHeader, HEADER } from '../message/headers.js';
 import type { Middleware, Next } from './Middleware.js';
 
 /** Header a publisher may set: the absolute time (ms since epoch) after which handling is pointless. */

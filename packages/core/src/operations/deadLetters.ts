@@ -1,9 +1,9 @@
 import type { Channel, GetMessage } from 'amqplib';
 import type { ConnectionManager } from '../connection/ConnectionManager.js';
-import { HEADER } from '../consumer/headers.js';
-import { type MessagePropertiesLike, propertiesOf, type RepublishOptions } from '../consumer/Republisher.js';
 import { UnroutableError } from '../errors/publishErrors.js';
 import { TopologyError } from '../errors/WarrenError.js';
+import { HEADER } from '../message/headers.js';
+import { type MessagePropertiesLike, propertiesOf, type RepublishOptions } from '../message/properties.js';
 import type { Publisher } from '../publisher/Publisher.js';
 import { deadLetterQueueName } from '../topology/names.js';
 

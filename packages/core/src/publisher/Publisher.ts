@@ -12,9 +12,9 @@ import {
   UnroutableError,
 } from '../errors/publishErrors.js';
 import { ConfigError, TopologyError, type WarrenError } from '../errors/WarrenError.js';
-import { type Logger, silentLogger } from '../observability/logger.js';
-import type { Disposable } from '../observability/TypedEvents.js';
-import { TypedEvents } from '../observability/TypedEvents.js';
+import type { Disposable } from '../events/TypedEvents.js';
+import { TypedEvents } from '../events/TypedEvents.js';
+import { type Logger, silentLogger } from '../logging/logger.js';
 import { ConfirmWindow } from './ConfirmWindow.js';
 import { checkPublish } from './checkPublish.js';
 import { AMQPLIB_FRAME_MAX, contentHeaderFrameBytes, headerTableBytes } from './headerFrame.js';

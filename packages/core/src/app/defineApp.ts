@@ -1,5 +1,5 @@
 import type { Container } from 'inversify';
-import type { Worker } from '../decorators/Worker.js';
+import type { Worker } from '../consumer/Worker.js';
 
 /** A class decorated with `@Consumer`, extending `Worker`. */
 export type ConsumerClass = abstract new (...args: never[]) => Worker<never>;

@@ -1,4 +1,4 @@
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logging/logger.js';
 
 /** The AMQP properties of a delivery, as the broker handed them over. */
 export interface MessageProperties {

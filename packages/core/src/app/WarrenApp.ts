@@ -5,14 +5,14 @@ import { ConnectionManager, type ReconnectOptions } from '../connection/Connecti
 import { ConsumerRuntime, type ConsumerStats, type MessageHandler } from '../consumer/ConsumerRuntime.js';
 import { getConsumerOptions } from '../decorators/Consumer.js';
 import { ClosedError, ConfigError, type WarrenError } from '../errors/WarrenError.js';
-import type { WarrenEvents } from '../observability/events.js';
-import { LivenessMonitor, type LivenessOptions, type LivenessReport } from '../observability/LivenessMonitor.js';
-import { createLogger, type Logger } from '../observability/logger.js';
-import { TypedEvents } from '../observability/TypedEvents.js';
+import type { WarrenEvents } from '../events/events.js';
+import { TypedEvents } from '../events/TypedEvents.js';
+import { createLogger, type Logger } from '../logging/logger.js';
 import { type ResolvedConsumerOptions, resolveConsumerOptions } from '../options/resolveConsumerOptions.js';
 import { Publisher, type PublisherOptions } from '../publisher/Publisher.js';
 import { readBrokerConsumerTimeout } from '../topology/consumerTimeout.js';
 import type { AppDefinition, ConsumerClass } from './defineApp.js';
+import { LivenessMonitor, type LivenessOptions, type LivenessReport } from './LivenessMonitor.js';
 import { LOGGER } from './tokens.js';
 
 /** `url` (one broker) or `urls` (several); default: WARREN_URL, then AMQP_URL, then amqp://guest:guest@127.0.0.1:5672. */

@@ -1,8 +1,8 @@
 import type { ConnectionManager } from '../connection/ConnectionManager.js';
 import type { ConsumerRuntime } from '../consumer/ConsumerRuntime.js';
-import type { WarrenEvents } from './events.js';
-import type { Logger } from './logger.js';
-import type { TypedEvents } from './TypedEvents.js';
+import type { WarrenEvents } from '../events/events.js';
+import type { TypedEvents } from '../events/TypedEvents.js';
+import type { Logger } from '../logging/logger.js';
 
 export interface LivenessOptions {
   /** How often to look. Default 10 000 ms. */

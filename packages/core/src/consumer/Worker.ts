@@ -1,4 +1,4 @@
-import type { MessageContext } from '../consumer/MessageContext.js';
+import type { MessageContext } from '../message/MessageContext.js';
 
 /**
  * The base class of every consumer. Return normally to ack; throw `RetryLater` (or any error)
