@@ -12,14 +12,11 @@
  * Needs rabbitmqctl (root) for close_all_connections and the alarm; it restores the broker on exit.
  */
 import 'reflect-metadata';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import * as net from 'node:net';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { Consumer, createPublisher, defineApp, type MessageContext, type Publisher, silentLogger, WarrenApp, Worker } from '@warren/core';
-import * as amqp from 'amqplib';
+import { BrokerAdmin, rabbitmqctl, sleep, TcpProxy, withMemoryAlarm } from '@warren/testing';
 
-const run = promisify(execFile);
 const { values } = parseArgs({
   options: {
     minutes: { type: 'string', default: '1' },
@@ -36,45 +33,7 @@ const queue = `soak.${randomUUID().slice(0, 8)}`;
 const PREFETCH = 20;
 const LOST_AFTER_MS = 60_000;
 
-const rabbitmqctl = async (...args: string[]): Promise<void> => {
-  await run('rabbitmqctl', ['-q', ...args], { timeout: 60_000 });
-};
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const mb = (n: number): string => (n / 1024 / 1024).toFixed(1);
-
-/** A loopback TCP proxy whose connections can be cut (the worker connects through it). */
-class CutProxy {
-  readonly #sockets = new Set<net.Socket>();
-  readonly #server = net.createServer((client) => {
-    const target = new URL(brokerUrl);
-    const upstream = net.connect(Number(target.port || 5672), target.hostname);
-    for (const s of [client, upstream]) {
-      this.#sockets.add(s);
-      s.on('error', () => s.destroy());
-      s.on('close', () => {
-        this.#sockets.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  async listen(): Promise<string> {
-    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
-    const u = new URL(brokerUrl);
-    u.hostname = '127.0.0.1';
-    u.port = String((this.#server.address() as net.AddressInfo).port);
-    return u.toString();
-  }
-  cut(): void {
-    for (const s of this.#sockets) s.destroy();
-  }
-  close(): void {
-    this.cut();
-    this.#server.close();
-  }
-}
 
 const handled = new Map<string, number>();
 let duplicates = 0;
@@ -129,17 +88,15 @@ type Fault = 'close_all_connections' | 'proxy cut' | 'memory alarm 3s';
 const faultsDone: Record<Fault, number> = { close_all_connections: 0, 'proxy cut': 0, 'memory alarm 3s': 0 };
 let alarmOn = false;
 
-async function inject(fault: Fault, proxy: CutProxy): Promise<void> {
+async function inject(fault: Fault, proxy: TcpProxy): Promise<void> {
   faultsDone[fault]++;
   if (fault === 'close_all_connections') await rabbitmqctl('close_all_connections', 'soak');
   else if (fault === 'proxy cut') proxy.cut();
   else {
     alarmOn = true;
     try {
-      await rabbitmqctl('set_vm_memory_high_watermark', '0.0000001');
-      await sleep(3000);
+      await withMemoryAlarm(() => sleep(3000));
     } finally {
-      await rabbitmqctl('set_vm_memory_high_watermark', '0.4');
       alarmOn = false;
     }
   }
@@ -166,8 +123,8 @@ function report(label: string, started: number, producer: Producer, app: WarrenA
 }
 
 async function main(): Promise<void> {
-  const proxy = new CutProxy();
-  const proxyUrl = await proxy.listen();
+  const proxy = await TcpProxy.start(brokerUrl);
+  const proxyUrl = proxy.url(brokerUrl);
   const app = await WarrenApp.create(defineApp({ name: queue, consumers: [SoakWorker] }), { urls: proxyUrl, logger: silentLogger() });
   const publisher = await createPublisher({ urls: brokerUrl, appName: `${queue}-producer`, republishUnconfirmed: true, timeoutMs: 60_000 });
   const producer = new Producer(publisher);
@@ -219,11 +176,10 @@ async function main(): Promise<void> {
     await restore();
     await publisher.close().catch(() => undefined);
     await app.stop(2000).catch(() => undefined);
-    proxy.close();
-    const conn = await amqp.connect(brokerUrl);
-    const ch = await conn.createChannel();
-    for (const q of [queue, `${queue}.dlq`, `${queue}.retry.500`]) await ch.deleteQueue(q).catch(() => undefined);
-    await conn.close();
+    await proxy.close();
+    const admin = await BrokerAdmin.open(brokerUrl);
+    admin.trackQueue(queue);
+    await admin.cleanup();
   }
 }
 

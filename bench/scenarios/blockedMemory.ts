@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { benchQueueName, withMemoryAlarm, withQueue } from '../lib/broker.js';
+import { withMemoryAlarm } from '@warren/testing';
+import { benchQueueName, withQueue } from '../lib/broker.js';
 import { alternate, median } from '../lib/stats.js';
 import type { BenchContext, BenchRow, Scenario } from '../lib/types.js';
 

@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Consumer, HEADER, Reject, type WarrenApp, Worker } from '@warren/core';
-import { startTestApp, Tally } from '../support/app.js';
-import { Admin, uniqueName, waitFor } from '../support/broker.js';
+import { BrokerAdmin, Tally, uniqueName, waitFor } from '@warren/testing';
+import { startTestApp } from '../support/app.js';
 import { spawnWarren } from '../support/cli.js';
 
 /** A consumer that rejects everything while `rejecting` is set, then accepts. */
@@ -19,9 +19,9 @@ function rejectingWorker(queue: string, state: { rejecting: boolean; handled: Ta
 }
 
 describe('warren dlq', () => {
-  let admin: Admin;
+  let admin: BrokerAdmin;
   before(async () => {
-    admin = await Admin.open();
+    admin = await BrokerAdmin.open();
   });
   after(async () => {
     await admin.cleanup();

@@ -12,8 +12,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Tally } from '../support/app.js';
-import { Admin, rabbitmqctl, uniqueName, waitFor } from '../support/broker.js';
+import { BrokerAdmin, rabbitmqctl, Tally, uniqueName, waitFor } from '@warren/testing';
 import { spawnWarren, watchStdout } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -93,9 +92,9 @@ const handledIds = (stdout: string): string[] =>
     .map((l) => l.slice('handled '.length));
 
 describe('warren start on an app built by tsc', () => {
-  let admin: Admin;
+  let admin: BrokerAdmin;
   before(async () => {
-    admin = await Admin.open();
+    admin = await BrokerAdmin.open();
   });
   after(async () => {
     await admin.cleanup();

@@ -4,7 +4,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Admin, queueCounts, rabbitmqctl, uniqueName, waitFor } from '../support/broker.js';
+import { BrokerAdmin, queueCounts, rabbitmqctl, uniqueName, waitFor } from '@warren/testing';
 import { fixture, spawnWarren } from '../support/cli.js';
 
 async function freePort(): Promise<number> {
@@ -36,9 +36,9 @@ const lines = (file: string, prefix: string): string[] => {
 };
 
 describe('warren start', () => {
-  let admin: Admin;
+  let admin: BrokerAdmin;
   before(async () => {
-    admin = await Admin.open();
+    admin = await BrokerAdmin.open();
   });
   after(async () => {
     await admin.cleanup();

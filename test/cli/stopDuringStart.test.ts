@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { BROKER_URL, rabbitmqctl, uniqueName, waitFor } from '../support/broker.js';
+import { rabbitmqctl, TcpProxy, uniqueName, waitFor } from '@warren/testing';
+import { BROKER_URL } from '../support/broker.js';
 import { fixture, spawnWarren, watchStdout } from '../support/cli.js';
-import { TcpProxy } from '../support/proxy.js';
 
 describe('warren start: a signal before the app runs', () => {
   it('SIGTERM while connecting to a broker that does not answer: exit 0 at once, logged as stopped during start', async () => {

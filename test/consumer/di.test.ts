@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, Consumer, type MessageContext, Publisher, silentLogger, WarrenApp, Worker } from '@warren/core';
+import { BrokerAdmin, uniqueName, waitFor } from '@warren/testing';
 import { inject, injectable } from 'inversify';
 import { startTestApp } from '../support/app.js';
-import { Admin, BROKER_URL, uniqueName, waitFor } from '../support/broker.js';
+import { BROKER_URL } from '../support/broker.js';
 
 @injectable()
 class Ledger {
@@ -15,9 +16,9 @@ class Ledger {
 }
 
 describe('dependency injection and option checks', () => {
-  let admin: Admin;
+  let admin: BrokerAdmin;
   before(async () => {
-    admin = await Admin.open();
+    admin = await BrokerAdmin.open();
   });
   after(async () => {
     await admin.cleanup();

@@ -2,13 +2,13 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Consumer, deadLetterQueueName, HEADER, Worker } from '@warren/core';
+import { BrokerAdmin, queueCounts, uniqueName, waitFor } from '@warren/testing';
 import { startTestApp } from '../support/app.js';
-import { Admin, queueCounts, uniqueName, waitFor } from '../support/broker.js';
 
 describe('settling', () => {
-  let admin: Admin;
+  let admin: BrokerAdmin;
   before(async () => {
-    admin = await Admin.open();
+    admin = await BrokerAdmin.open();
   });
   after(async () => {
     await admin.cleanup();

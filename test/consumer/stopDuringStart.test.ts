@@ -2,11 +2,11 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ClosedError, Consumer, type StopReport, silentLogger, WarrenApp, Worker } from '@warren/core';
-import { sleep, Tally } from '../support/app.js';
-import { Admin, BROKER_URL, queueCounts, uniqueName } from '../support/broker.js';
+import { BrokerAdmin, queueCounts, sleep, Tally, uniqueName } from '@warren/testing';
+import { BROKER_URL } from '../support/broker.js';
 
 test('stop() while start() is between consumers: start rejects with ClosedError, what started stops in order, nothing lost', async (t) => {
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   const first = uniqueName('stopstart.a');
   const second = uniqueName('stopstart.b');
   admin.trackQueue(first, second);

@@ -29,9 +29,9 @@ import {
   type WarrenApp,
   Worker,
 } from '@warren/core';
+import { BrokerAdmin, queueCounts, uniqueName } from '@warren/testing';
 import type * as amqp from 'amqplib';
 import { startTestApp } from '../support/app.js';
-import { Admin, queueCounts, uniqueName } from '../support/broker.js';
 
 type Fate = string;
 
@@ -291,9 +291,9 @@ function printTable(rows: TableRow[]): string {
 }
 
 describe('adversarial input from a foreign client', () => {
-  let admin: Admin;
+  let admin: BrokerAdmin;
   before(async () => {
-    admin = await Admin.open();
+    admin = await BrokerAdmin.open();
   });
   after(async () => {
     await admin.cleanup();

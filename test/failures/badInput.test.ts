@@ -2,17 +2,16 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Consumer, HEADER, Worker } from '@warren/core';
-import { TestHarness } from '@warren/testing';
+import { BrokerAdmin, TestHarness, uniqueName } from '@warren/testing';
 import { z } from 'zod';
-import { Admin, uniqueName } from '../support/broker.js';
 
 const Order = z.object({ id: z.string(), amountCents: z.number().int().positive() });
 type Order = z.infer<typeof Order>;
 
 describe('bad input never reaches the handler and is never lost', () => {
-  let admin: Admin;
+  let admin: BrokerAdmin;
   before(async () => {
-    admin = await Admin.open();
+    admin = await BrokerAdmin.open();
   });
   after(async () => {
     await admin.cleanup();

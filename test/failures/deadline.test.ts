@@ -2,14 +2,13 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, Consumer, DEADLINE_HEADER, DeadlineExceededError, type MessageContext, Worker } from '@warren/core';
-import { TestHarness } from '@warren/testing';
-import { sleep, startTestApp } from '../support/app.js';
-import { Admin, rabbitmqctl, uniqueName, waitFor } from '../support/broker.js';
+import { BrokerAdmin, rabbitmqctl, sleep, TestHarness, uniqueName, waitFor } from '@warren/testing';
+import { startTestApp } from '../support/app.js';
 
 describe('deadlines', () => {
-  let admin: Admin;
+  let admin: BrokerAdmin;
   before(async () => {
-    admin = await Admin.open();
+    admin = await BrokerAdmin.open();
   });
   after(async () => {
     await admin.cleanup();

@@ -21,24 +21,27 @@ import {
   retryQueueName,
   Worker,
 } from '@warren/core';
-import { inject } from 'inversify';
-import { Gauge, sleep, startTestApp, Tally } from '../support/app.js';
 import {
-  Admin,
-  BROKER_URL,
+  BrokerAdmin,
   closeConnectionsNamed,
+  Gauge,
   queueCounts,
   rabbitmqctl,
+  sleep,
+  Tally,
+  TcpProxy,
   uniqueName,
   waitFor,
   withMemoryAlarm,
-} from '../support/broker.js';
-import { TcpProxy } from '../support/proxy.js';
+} from '@warren/testing';
+import { inject } from 'inversify';
+import { startTestApp } from '../support/app.js';
+import { BROKER_URL } from '../support/broker.js';
 
 type Job = { id: string; kind?: string };
 
 /** Publishes `n` jobs with ids `<prefix>-<i>`, JSON, confirmed. */
-async function sendJobs(admin: Admin, queue: string, prefix: string, n: number, kind?: string): Promise<string[]> {
+async function sendJobs(admin: BrokerAdmin, queue: string, prefix: string, n: number, kind?: string): Promise<string[]> {
   const ids = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
   await admin.sendMany(
     queue,
@@ -48,7 +51,7 @@ async function sendJobs(admin: Admin, queue: string, prefix: string, n: number, 
 }
 
 /** Ids and reasons of everything in a queue's DLQ (taken off it). */
-async function deadLetters(admin: Admin, queue: string): Promise<Array<{ id: string; headers: Record<string, unknown> }>> {
+async function deadLetters(admin: BrokerAdmin, queue: string): Promise<Array<{ id: string; headers: Record<string, unknown> }>> {
   const taken = await admin.drain(deadLetterQueueName(queue));
   return taken.map((m) => ({
     id: (JSON.parse(m.content.toString()) as Job).id,
@@ -70,9 +73,9 @@ async function channelsOf(prefix: string): Promise<number> {
 }
 
 describe('hardening: nothing lost at the edges', () => {
-  let admin: Admin;
+  let admin: BrokerAdmin;
   before(async () => {
-    admin = await Admin.open();
+    admin = await BrokerAdmin.open();
   });
   after(async () => {
     await admin.cleanup();
@@ -148,7 +151,7 @@ describe('hardening: nothing lost at the edges', () => {
     const app = await startTestApp({ consumers: [OneAtATime] });
     const consumer = app.consumers[0];
     const waitingNow = (): number | undefined =>
-      (consumer?.describe().middleware as Array<{ name: string; waiting?: number }> | undefined)?.find((m) => m.name === 'concurrency')
+      (consumer?.describe().policies as Array<{ name: string; waiting?: number }> | undefined)?.find((m) => m.name === 'concurrency')
         ?.waiting;
     let mostWaiting = 0;
     const sampler = setInterval(() => {

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HEADER } from '@warren/core';
-import { Tally } from '../support/app.js';
-import { Admin, queueCounts, uniqueName, waitFor } from '../support/broker.js';
+import { BrokerAdmin, queueCounts, Tally, uniqueName, waitFor } from '@warren/testing';
 import { fixture, spawnWarren } from '../support/cli.js';
 
 const read = (file: string): string[] => {
@@ -21,7 +20,7 @@ const read = (file: string): string[] => {
  * messages are all handled and the poison one is in the DLQ.
  */
 async function superviseUntilSettled(
-  admin: Admin,
+  admin: BrokerAdmin,
   queue: string,
   env: NodeJS.ProcessEnv,
   out: string,
@@ -55,9 +54,9 @@ async function superviseUntilSettled(
 }
 
 describe('a message that kills the worker', () => {
-  let admin: Admin;
+  let admin: BrokerAdmin;
   before(async () => {
-    admin = await Admin.open();
+    admin = await BrokerAdmin.open();
   });
   after(async () => {
     await admin.cleanup();

@@ -2,13 +2,12 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Consumer, HEADER, type MessageContext, Reject, RetryLater, Worker } from '@warren/core';
-import { TestHarness } from '@warren/testing';
-import { Admin, queueCounts, uniqueName, waitFor } from '../support/broker.js';
+import { BrokerAdmin, queueCounts, TestHarness, uniqueName, waitFor } from '@warren/testing';
 
 describe('delayed retries through the broker', () => {
-  let admin: Admin;
+  let admin: BrokerAdmin;
   before(async () => {
-    admin = await Admin.open();
+    admin = await BrokerAdmin.open();
   });
   after(async () => {
     await admin.cleanup();

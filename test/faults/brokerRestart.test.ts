@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { WarrenApp } from '@warren/core';
-import { startTestApp, Tally } from '../support/app.js';
-import { Admin, rabbitmqctl, uniqueName, waitFor } from '../support/broker.js';
+import { BrokerAdmin, rabbitmqctl, Tally, uniqueName, waitFor } from '@warren/testing';
+import { startTestApp } from '../support/app.js';
 import { COUNT, checkTally, consuming, deleteQueues, PacedProducer, stopQuietly, Timeline, tallyWorker } from './harness.js';
 
 const PREFETCH = 10;
@@ -17,7 +17,7 @@ test('stop_app / start_app during consumption and publishing: every id handled a
   let producer: PacedProducer | undefined;
   let brokerStopped = false;
   try {
-    const setup = await Admin.open();
+    const setup = await BrokerAdmin.open();
     await setup.channel.assertQueue(out, { durable: true });
     await setup.connection.close();
     app = await startTestApp(
@@ -65,7 +65,7 @@ test('stop_app / start_app during consumption and publishing: every id handled a
     await stopQuietly(app);
     app = undefined;
 
-    const admin = await Admin.open();
+    const admin = await BrokerAdmin.open();
     const forwarded = (await admin.drain(out)).map((m) => (JSON.parse(m.content.toString()) as { id: string }).id);
     await admin.connection.close();
     const forwardedSet = new Set(forwarded);
@@ -95,6 +95,6 @@ test('stop_app / start_app during consumption and publishing: every id handled a
     producer?.stop();
     await producer?.publisher.close();
     await stopQuietly(app);
-    await deleteQueues(queue);
+    await deleteQueues(queue, out);
   }
 });

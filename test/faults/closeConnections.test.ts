@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { test } from 'node:test';
 import type { WarrenApp } from '@warren/core';
-import { startTestApp, Tally } from '../support/app.js';
-import { rabbitmqctl, uniqueName, waitFor } from '../support/broker.js';
+import { rabbitmqctl, Tally, uniqueName, waitFor } from '@warren/testing';
+import { startTestApp } from '../support/app.js';
 import {
   COUNT,
   checkTally,

@@ -19,9 +19,9 @@ import {
   type WarrenApp,
   Worker,
 } from '@warren/core';
+import { BrokerAdmin, queueCounts, sleep, type Tally, waitFor } from '@warren/testing';
 import { inject } from 'inversify';
-import { sleep, type Tally } from '../support/app.js';
-import { Admin, BROKER_URL, queueCounts, waitFor } from '../support/broker.js';
+import { BROKER_URL } from '../support/broker.js';
 
 /** Messages per scenario. */
 export const COUNT = 2500;
@@ -238,7 +238,7 @@ export async function checkTally(t: TestContext, check: TallyCheck): Promise<voi
 
 /** Opens a fresh admin connection (the scenario's faults may have killed earlier ones) and deletes `queues` and their derived queues. */
 export async function deleteQueues(...queues: string[]): Promise<void> {
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   admin.trackQueue(...queues);
   await admin.cleanup();
 }

@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { WarrenApp } from '@warren/core';
-import { startTestApp, Tally } from '../support/app.js';
-import { Admin, uniqueName, waitFor, withMemoryAlarm } from '../support/broker.js';
+import { BrokerAdmin, Tally, uniqueName, waitFor, withMemoryAlarm } from '@warren/testing';
+import { startTestApp } from '../support/app.js';
 import { COUNT, checkTally, deleteQueues, stopQuietly, Timeline, tallyWorker, within } from './harness.js';
 
 const PREFETCH = 4;
@@ -17,7 +17,7 @@ test('memory alarm on and off while handlers publish: acks keep flowing on the c
   const plain = new Tally();
   const timeline = new Timeline();
   let app: WarrenApp | undefined;
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   try {
     await admin.channel.assertQueue(out, { durable: true });
     // Two consumers on the app's one consume connection: one forwards every message through the
@@ -102,6 +102,6 @@ test('memory alarm on and off while handlers publish: acks keep flowing on the c
   } finally {
     await stopQuietly(app);
     await admin.connection.close().catch(() => undefined);
-    await deleteQueues(queue);
+    await deleteQueues(queue, out, plainQueue);
   }
 });

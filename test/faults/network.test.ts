@@ -2,9 +2,9 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { WarrenApp } from '@warren/core';
-import { startTestApp, Tally } from '../support/app.js';
-import { BROKER_URL, uniqueName, waitFor } from '../support/broker.js';
-import { TcpProxy } from '../support/proxy.js';
+import { Tally, TcpProxy, uniqueName, waitFor } from '@warren/testing';
+import { startTestApp } from '../support/app.js';
+import { BROKER_URL } from '../support/broker.js';
 import { COUNT, checkTally, consuming, deleteQueues, PacedProducer, stopQuietly, Timeline, tallyWorker, within } from './harness.js';
 
 const PREFETCH = 10;

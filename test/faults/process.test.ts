@@ -3,8 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Tally } from '../support/app.js';
-import { Admin, queueCounts, uniqueName, waitFor } from '../support/broker.js';
+import { BrokerAdmin, queueCounts, Tally, uniqueName, waitFor } from '@warren/testing';
 import { fixture, spawnWarren } from '../support/cli.js';
 import { COUNT, checkTally, deleteQueues, within } from './harness.js';
 
@@ -36,7 +35,7 @@ function read(file: string): { starts: Line[]; dones: Line[] } {
 
 /** Declares the queue as the worker will (with its dead-letter route) and fills it. */
 async function fill(queue: string, bodies: Array<{ id: string; slow?: boolean }>): Promise<void> {
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   try {
     await admin.channel.assertQueue(queue, {
       durable: true,

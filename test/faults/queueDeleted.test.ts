@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { WarrenApp } from '@warren/core';
-import { startTestApp, Tally } from '../support/app.js';
-import { Admin, queueCounts, uniqueName, waitFor } from '../support/broker.js';
+import { BrokerAdmin, queueCounts, Tally, uniqueName, waitFor } from '@warren/testing';
+import { startTestApp } from '../support/app.js';
 import { COUNT, checkTally, deleteQueues, stopQuietly, Timeline, tallyWorker } from './harness.js';
 
 const PREFETCH = 10;
@@ -15,7 +15,7 @@ test('the consumed queue deleted under the consumer: Warren redeclares and resub
   const timeline = new Timeline();
   let recreated = false;
   let app: WarrenApp | undefined;
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   try {
     const ids = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
     // Each id goes to the tally of its phase: messages lost with the deleted queue are gone for good.

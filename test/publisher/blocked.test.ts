@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BrokerBlockedError, createPublisher, type Publisher, PublishTimeoutError } from '@warren/core';
+import { BrokerAdmin, queueCounts, uniqueName, waitFor, withMemoryAlarm } from '@warren/testing';
 import * as amqp from 'amqplib';
-import { Admin, BROKER_URL, queueCounts, uniqueName, waitFor, withMemoryAlarm } from '../support/broker.js';
+import { BROKER_URL } from '../support/broker.js';
 import { drainIds, liveBytes, MiB, OutcomeLog, rejectionKind } from './helpers.js';
 
 /** Heap + Buffer growth allowed over ~5 s of publishing into a blocked broker: window 50 + buffer 500 of 1 KiB, plus slack for promises and GC timing. */
@@ -28,7 +29,7 @@ async function untilBlocked(publisher: Publisher, queue: string, log: OutcomeLog
 }
 
 test("memory alarm, 'wait' policy: blocked is reported, publishes past the deadline reject unwritten, heap stays bounded, a consumer keeps acking, and every fate checks out", async () => {
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   const queue = uniqueName('pub.blocked');
   const work = uniqueName('pub.blocked.work');
   admin.trackQueue(queue, work);
@@ -133,7 +134,7 @@ test("memory alarm, 'wait' policy: blocked is reported, publishes past the deadl
 });
 
 test("memory alarm, 'fail-fast' policy: once blocked, publishes reject at once with BrokerBlockedError", async () => {
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   const queue = uniqueName('pub.failfast');
   admin.trackQueue(queue);
   const publisher = await createPublisher({ urls: BROKER_URL, appName: queue, blockedPolicy: 'fail-fast', timeoutMs: 1000 });

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createPublisher, PublishNackedError, PublishUnconfirmedError, TopologyError, UnroutableError } from '@warren/core';
-import { Admin, BROKER_URL, closeConnectionsNamed, uniqueName, waitFor } from '../support/broker.js';
+import { BrokerAdmin, closeConnectionsNamed, uniqueName, waitFor } from '@warren/testing';
+import { BROKER_URL } from '../support/broker.js';
 import { drainIds, OutcomeLog } from './helpers.js';
 
 test('mandatory to an unbound routing key rejects with UnroutableError; unroutable without mandatory resolves', async () => {
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   const exchange = uniqueName('pub.unroutable');
   admin.trackExchange(exchange);
   const publisher = await createPublisher({ urls: BROKER_URL, appName: exchange });
@@ -27,7 +28,7 @@ test('mandatory to an unbound routing key rejects with UnroutableError; unroutab
 });
 
 test('a full queue with x-overflow reject-publish nacks: PublishNackedError', async () => {
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   const queue = uniqueName('pub.full');
   admin.trackQueue(queue);
   const publisher = await createPublisher({ urls: BROKER_URL, appName: queue });
@@ -45,7 +46,7 @@ test('a full queue with x-overflow reject-publish nacks: PublishNackedError', as
 });
 
 test('a publish to a missing exchange fails alone; the innocent concurrent ones are confirmed', async () => {
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   const queue = uniqueName('pub.404');
   admin.trackQueue(queue);
   const publisher = await createPublisher({ urls: BROKER_URL, appName: queue });
@@ -78,7 +79,7 @@ test('a publish to a missing exchange fails alone; the innocent concurrent ones 
 
 /** Publishes a steady stream, kills the publishing connection mid-stream, and checks every publish's fate. */
 async function streamThroughConnectionLoss(republishUnconfirmed: boolean): Promise<void> {
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   const queue = uniqueName(republishUnconfirmed ? 'pub.kill.republish' : 'pub.kill');
   admin.trackQueue(queue);
   const publisher = await createPublisher({ urls: BROKER_URL, appName: queue, maxInFlight: 200, timeoutMs: 20_000, republishUnconfirmed });

@@ -2,7 +2,8 @@
 import * as net from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { type Admin, BROKER_URL, rabbitmqctl } from '../support/broker.js';
+import { type BrokerAdmin, rabbitmqctl } from '@warren/testing';
+import { BROKER_URL } from '../support/broker.js';
 
 /** What a rejection was, as a short string: the error class, and `written` for timeouts. Errors themselves are not kept (their stacks would dominate a heap measurement). */
 export function rejectionKind(error: unknown): string {
@@ -71,7 +72,7 @@ export function liveBytes(): number {
 export const MiB = 1024 * 1024;
 
 /** Message ids of every message in `queue`, taking them off it: a no-ack consumer (basic.get per message is slow). */
-export async function drainIds(admin: Admin, queue: string): Promise<string[]> {
+export async function drainIds(admin: BrokerAdmin, queue: string): Promise<string[]> {
   const expected = await admin.depth(queue);
   const ids: string[] = [];
   if (expected === 0) return ids;

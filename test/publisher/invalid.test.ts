@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createPublisher, DEFAULT_MAX_MESSAGE_BYTES, InvalidPublishError, type Publisher } from '@warren/core';
-import { Admin, BROKER_URL, uniqueName } from '../support/broker.js';
+import { BrokerAdmin, uniqueName } from '@warren/testing';
+import { BROKER_URL } from '../support/broker.js';
 import { brokerFrameMax, drainIds, frameMaxProxy, MiB, OutcomeLog } from './helpers.js';
 
 test('the default body limit is RabbitMQ 4.0’s max_message_size, 16 MiB', () => {
@@ -19,7 +20,7 @@ async function settledAtOnce(p: Promise<void>): Promise<boolean> {
 }
 
 test('bad publishes among 500 good ones in flight: each rejects at once with InvalidPublishError, every good one is confirmed, the channel never closes', async () => {
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   const queue = uniqueName('pub.invalid.mixed');
   admin.trackQueue(queue);
   let publisher: Publisher | undefined;
@@ -98,7 +99,7 @@ test('bad publishes among 500 good ones in flight: each rejects at once with Inv
 });
 
 test('headers over a lowered frame_max: rejected at once (the broker would close the connection), the rest confirmed', async () => {
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   const queue = uniqueName('pub.invalid.framemax');
   admin.trackQueue(queue);
   const proxy = await frameMaxProxy(8192);

@@ -11,11 +11,11 @@ import {
   WarrenApp,
   Worker,
 } from '@warren/core';
-import { Tally } from '../support/app.js';
-import { Admin, BROKER_URL, uniqueName } from '../support/broker.js';
+import { BrokerAdmin, Tally, uniqueName } from '@warren/testing';
+import { BROKER_URL } from '../support/broker.js';
 
 test('createPublisher({ url }) publishes with confirms, and an app run with { url } handles every message once', async () => {
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   const queue = uniqueName('url.one');
   admin.trackQueue(queue);
   const ids = Array.from({ length: 200 }, (_, i) => `u${i}`);

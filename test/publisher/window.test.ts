@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createPublisher, InvalidPublishError, type Publisher } from '@warren/core';
+import { BrokerAdmin, uniqueName } from '@warren/testing';
 import type * as amqp from 'amqplib';
-import { Admin, BROKER_URL, uniqueName } from '../support/broker.js';
+import { BROKER_URL } from '../support/broker.js';
 
 type Publish = amqp.ConfirmChannel['publish'];
 
 test('10,000 publishes with maxInFlight 100: all confirmed, queue holds exactly 10,000, never more than 100 unconfirmed', async () => {
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   const queue = uniqueName('pub.window');
   admin.trackQueue(queue);
   let publisher: Publisher | undefined;
@@ -61,7 +62,7 @@ test('10,000 publishes with maxInFlight 100: all confirmed, queue holds exactly 
 });
 
 test('serialisation: JSON, text and bytes; persistent, messageId and timestamp set when absent', async () => {
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   const queue = uniqueName('pub.serialize');
   admin.trackQueue(queue);
   const publisher = await createPublisher({ urls: BROKER_URL, appName: queue });
@@ -92,7 +93,7 @@ test('serialisation: JSON, text and bytes; persistent, messageId and timestamp s
 });
 
 test('oversized headers and bodies reject with InvalidPublishError and leave the channel working', async () => {
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   const queue = uniqueName('pub.invalid');
   admin.trackQueue(queue);
   const publisher = await createPublisher({ urls: BROKER_URL, appName: queue, maxMessageBytes: 1024 });

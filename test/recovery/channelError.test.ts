@@ -2,13 +2,13 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Consumer, type MessageContext, Worker } from '@warren/core';
-import { sleep, startTestApp, Tally } from '../support/app.js';
-import { Admin, queueCounts, rabbitmqctl, uniqueName, waitFor } from '../support/broker.js';
+import { BrokerAdmin, queueCounts, rabbitmqctl, sleep, Tally, uniqueName, waitFor } from '@warren/testing';
+import { startTestApp } from '../support/app.js';
 
 describe('a channel closed by the broker', () => {
-  let admin: Admin;
+  let admin: BrokerAdmin;
   before(async () => {
-    admin = await Admin.open();
+    admin = await BrokerAdmin.open();
   });
   after(async () => {
     await admin.cleanup();

@@ -2,13 +2,13 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Consumer, Worker } from '@warren/core';
-import { startTestApp, Tally } from '../support/app.js';
-import { Admin, uniqueName, waitFor, withMemoryAlarm } from '../support/broker.js';
+import { BrokerAdmin, Tally, uniqueName, waitFor, withMemoryAlarm } from '@warren/testing';
+import { startTestApp } from '../support/app.js';
 
 describe('liveness', () => {
-  let admin: Admin;
+  let admin: BrokerAdmin;
   before(async () => {
-    admin = await Admin.open();
+    admin = await BrokerAdmin.open();
   });
   after(async () => {
     await admin.cleanup();

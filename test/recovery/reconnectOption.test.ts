@@ -2,12 +2,12 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Consumer, type WarrenError, Worker } from '@warren/core';
+import { BrokerAdmin, TcpProxy, uniqueName } from '@warren/testing';
 import { startTestApp } from '../support/app.js';
-import { Admin, BROKER_URL, uniqueName } from '../support/broker.js';
-import { TcpProxy } from '../support/proxy.js';
+import { BROKER_URL } from '../support/broker.js';
 
 test('reconnect in AppRunOptions reaches both connections: maxAttempts 1 fails the app', { timeout: 30_000 }, async () => {
-  const admin = await Admin.open();
+  const admin = await BrokerAdmin.open();
   const queue = uniqueName('reconnect.max');
   admin.trackQueue(queue);
   const broker = new URL(BROKER_URL);

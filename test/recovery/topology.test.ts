@@ -2,13 +2,12 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Consumer, HEADER, Reject, Worker } from '@warren/core';
-import { TestHarness } from '@warren/testing';
-import { Admin, uniqueName, waitFor } from '../support/broker.js';
+import { BrokerAdmin, TestHarness, uniqueName, waitFor } from '@warren/testing';
 
 describe('topology deleted under a running consumer', () => {
-  let admin: Admin;
+  let admin: BrokerAdmin;
   before(async () => {
-    admin = await Admin.open();
+    admin = await BrokerAdmin.open();
   });
   after(async () => {
     await admin.cleanup();

@@ -17,6 +17,12 @@ Exit codes: 0 ok; 1 broker unreachable or login refused; 2 bad option or app mod
 3 stopped with unsettled work (it returns to the queue); 130 second signal.`,
   );
 
+// A usage mistake (unknown option or command, missing argument) is a bad option: exit 2, not
+// commander's 1 (which here means "broker unreachable"). Set before the commands: they inherit it.
+program.exitOverride((error) => {
+  process.exit(error.exitCode === 0 ? exitCodes.ok : exitCodes.config);
+});
+
 program
   .command('start')
   .description('run an app: the default export of <app-module>, made with defineApp()')

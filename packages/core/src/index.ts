@@ -42,8 +42,10 @@ export type { Logger } from './logging/logger.js';
 export { createLogger, silentLogger } from './logging/logger.js';
 export { HEADER } from './message/headers.js';
 export type { DeliveryFields, MessageContext, MessageProperties } from './message/MessageContext.js';
-export { DEADLINE_HEADER } from './middleware/deadline.js';
-export type { Middleware, Next } from './middleware/Middleware.js';
+export { ConcurrencyLimit } from './middleware/concurrencyLimit.js';
+export { DEADLINE_HEADER, Deadline } from './middleware/deadline.js';
+export type { ConsumeContext, ConsumerHost, Middleware, Next, Policy, PolicyFactory } from './middleware/Middleware.js';
+export { compose } from './middleware/Middleware.js';
 export type { DeadLetterInfo, DeadLetterSummary, ReplayOptions } from './operations/deadLetters.js';
 export { inspectDeadLetters, purgeDeadLetters, replayDeadLetters } from './operations/deadLetters.js';
 export type { ConsumerOptions, ExchangeType, RetryOptions } from './options/ConsumerOptions.js';
@@ -52,3 +54,4 @@ export { DEFAULT_PREFETCH, resolveConsumerOptions } from './options/resolveConsu
 export type { StandardSchemaV1 } from './options/StandardSchema.js';
 export * from './publisher/index.js';
 export { deadLetterQueueName, retryQueueName } from './topology/names.js';
+export { RETRY_LADDER_MS, retryQueueDelay } from './topology/retryLadder.js';

@@ -6,10 +6,12 @@ import {
   deadLetterQueueName,
   type Outcome,
   type PublishOptions,
+  retryQueueName,
   silentLogger,
   WarrenApp,
 } from '@warren/core';
 import * as amqp from 'amqplib';
+import { BrokerAdmin } from './BrokerAdmin.js';
 import { startTestBroker, type TestBroker } from './startTestBroker.js';
 
 /** What became of one message, as the consumer settled it. */
@@ -29,7 +31,7 @@ export interface HarnessOptions extends AppDefinition {
   broker?: TestBroker;
   /** How to run the app; the broker is `broker`'s, so no `url`/`urls` here. */
   run?: Omit<AppRunOptions, 'url' | 'urls'>;
-  /** Delete the consumers' queues (and their .dlq and .retry.* queues) on stop. Default true. */
+  /** Delete the consumers' queues (and their .dlq and .retry.<ms> queues) on stop. Default true. */
   cleanup?: boolean;
 }
 
@@ -131,21 +133,18 @@ export class TestHarness {
 
   /** Stops the app (gracefully), deletes its queues unless told not to, stops a broker it started. */
   async stop(): Promise<void> {
-    await this.app.stop();
-    if (this.#cleanup) {
-      const conn = await amqp.connect(this.broker.url);
-      try {
-        const ch = await conn.createChannel();
-        ch.on('error', () => undefined);
-        for (const c of this.app.consumers) {
-          const o = c.options;
-          const names = [o.queue, deadLetterQueueName(o.queue), ...o.retry.delaysMs.map((d) => `${o.queue}.retry.${d}`)];
-          for (const n of names) await ch.deleteQueue(n).catch(() => undefined);
+    try {
+      await this.app.stop();
+      if (this.#cleanup) {
+        const admin = await BrokerAdmin.open(this.broker);
+        for (const { options } of this.app.consumers) {
+          // The configured delay queues by name too: without rabbitmqctl, cleanup cannot list them.
+          admin.trackQueue(options.queue, ...options.retry.delaysMs.map((d) => retryQueueName(options.queue, d)));
         }
-      } finally {
-        await conn.close().catch(() => undefined);
+        await admin.cleanup();
       }
+    } finally {
+      if (this.#ownBroker) await this.broker.stop();
     }
-    if (this.#ownBroker) await this.broker.stop();
   }
 }

@@ -1,4 +1,16 @@
+export { BrokerAdmin } from './BrokerAdmin.js';
+export { closeConnectionsNamed } from './closeConnectionsNamed.js';
+export { Gauge } from './Gauge.js';
+export type { QueueCounts } from './queueCounts.js';
+export { queueCounts } from './queueCounts.js';
+export { RabbitmqctlNotFoundError, rabbitmqctl } from './rabbitmqctl.js';
+export { sleep } from './sleep.js';
 export type { TestBroker, TestBrokerOptions } from './startTestBroker.js';
 export { startTestBroker } from './startTestBroker.js';
+export { Tally } from './Tally.js';
+export { TcpProxy } from './TcpProxy.js';
 export type { HarnessOptions, MessageOutcome } from './TestHarness.js';
 export { TestHarness } from './TestHarness.js';
+export { uniqueName } from './uniqueName.js';
+export { waitFor } from './waitFor.js';
+export { withMemoryAlarm } from './withMemoryAlarm.js';

@@ -3,16 +3,19 @@ import { Container } from 'inversify';
 import { type BrokerUrlOptions, DEFAULT_URL, resolveBrokerUrls } from '../connection/brokerUrl.js';
 import { ConnectionManager, type ReconnectOptions } from '../connection/ConnectionManager.js';
 import { ConsumerRuntime, type ConsumerStats, type MessageHandler } from '../consumer/ConsumerRuntime.js';
-import { getConsumerOptions } from '../decorators/Consumer.js';
 import { ClosedError, ConfigError, type WarrenError } from '../errors/WarrenError.js';
 import type { WarrenEvents } from '../events/events.js';
 import { TypedEvents } from '../events/TypedEvents.js';
 import { createLogger, type Logger } from '../logging/logger.js';
-import { type ResolvedConsumerOptions, resolveConsumerOptions } from '../options/resolveConsumerOptions.js';
 import { Publisher, type PublisherOptions } from '../publisher/Publisher.js';
-import { readBrokerConsumerTimeout } from '../topology/consumerTimeout.js';
-import type { AppDefinition, ConsumerClass } from './defineApp.js';
-import { LivenessMonitor, type LivenessOptions, type LivenessReport } from './LivenessMonitor.js';
+import { checkDeadlinesAgainstBroker } from './checkDeadlines.js';
+import type { AppDefinition } from './defineApp.js';
+import { type AppHealth, assessHealth } from './health.js';
+
+export type { AppHealth };
+
+import { LivenessMonitor, type LivenessOptions } from './LivenessMonitor.js';
+import { resolveAppDefinition } from './resolveApp.js';
 import { LOGGER } from './tokens.js';
 
 /** `url` (one broker) or `urls` (several); default: WARREN_URL, then AMQP_URL, then amqp://guest:guest@127.0.0.1:5672. */
@@ -44,15 +47,6 @@ export interface StopReport {
   clean: boolean;
   durationMs: number;
   consumers: Record<string, ConsumerStats>;
-}
-
-/** What a health check reads: `status` is 'ok', 'degraded' (running, but stalled or blocked) or 'down'. */
-export interface AppHealth {
-  status: 'ok' | 'degraded' | 'down';
-  state: AppState;
-  liveness: LivenessReport;
-  publisher: { state: string; inFlight: number; buffered: number };
-  consumers: Array<{ name: string; queue: string; state: string; inFlight: number; prefetch: number }>;
 }
 
 export type AppEvents = WarrenEvents & { fatal: [error: WarrenError] };
@@ -121,25 +115,8 @@ export class WarrenApp {
    * missing binding fails here), without touching the network.
    */
   static async create(definition: AppDefinition, options: AppRunOptions = {}): Promise<WarrenApp> {
-    const appName = definition.name ?? 'warren';
+    const { appName, consumers: resolved, appPolicies } = resolveAppDefinition(definition, options);
     const log = options.logger ?? createLogger({ name: appName });
-    const graceMs = options.shutdownGraceMs ?? definition.shutdownGraceMs;
-    if (!Array.isArray(definition.consumers) || definition.consumers.length === 0) {
-      throw new ConfigError('defineApp: "consumers" must list at least one @Consumer class');
-    }
-    const resolved = new Map<ConsumerClass, ResolvedConsumerOptions>();
-    const queues = new Map<string, string>();
-    for (const cls of definition.consumers) {
-      const raw = getConsumerOptions(cls);
-      if (raw === undefined) throw new ConfigError(`defineApp: ${cls.name} is listed in "consumers" but has no @Consumer(...) decorator`);
-      const opts = resolveConsumerOptions(cls.name, raw, graceMs === undefined ? {} : { shutdownGraceMs: graceMs });
-      const other = queues.get(opts.queue);
-      if (other !== undefined) throw new ConfigError(`@Consumer ${cls.name}: queue "${opts.queue}" is already consumed by ${other}`);
-      queues.set(opts.queue, cls.name);
-      if (options.only === undefined || options.only.includes(cls.name) || options.only.includes(opts.name)) resolved.set(cls, opts);
-    }
-    if (resolved.size === 0) throw new ConfigError(`none of the app's consumers matches ${JSON.stringify(options.only)}`);
-
     const connectionOptions = {
       urls: resolveBrokerUrls(options),
       appName,
@@ -173,7 +150,13 @@ export class WarrenApp {
       }
       if (typeof handler.handle !== 'function')
         throw new ConfigError(`@Consumer ${cls.name}: must extend Worker and implement handle(payload, ctx)`);
-      const runtime = new ConsumerRuntime(opts, handler, { connection: consumeConnection, republisher: publisher, logger: log, events });
+      const runtime = new ConsumerRuntime(opts, handler, {
+        connection: consumeConnection,
+        republisher: publisher,
+        logger: log,
+        events,
+        appPolicies,
+      });
       consumers.push(runtime);
     }
     const liveness =
@@ -206,25 +189,29 @@ export class WarrenApp {
   /** A snapshot for health checks: ok only when running, connected, not blocked too long and no consumer stalled. */
   health(): AppHealth {
     const liveness = this.#liveness?.report() ?? { consumers: {}, connections: {} };
-    const connected = this.#consumeConnection.state === 'connected' && this.#publishConnection.state === 'connected';
-    const troubled =
-      Object.values(liveness.consumers).some((c) => c.stalled) ||
-      Object.values(liveness.connections).some((c) => c.blockedTooLong) ||
-      this.consumers.some((c) => c.state === 'recovering');
-    const status = this.#state !== 'running' ? 'down' : !connected || troubled ? 'degraded' : 'ok';
     const p = this.publisher.stats();
     return {
-      status,
+      status: assessHealth({
+        appState: this.#state,
+        connected: this.#consumeConnection.state === 'connected' && this.#publishConnection.state === 'connected',
+        liveness,
+        consumerStates: this.consumers.map((c) => c.state),
+      }),
       state: this.#state,
       liveness,
       publisher: { state: this.publisher.state, inFlight: p.inFlight, buffered: p.buffered },
-      consumers: this.consumers.map((c) => ({
-        name: c.name,
-        queue: c.options.queue,
-        state: c.state,
-        inFlight: c.stats().inFlight,
-        prefetch: c.options.prefetch,
-      })),
+      consumers: this.consumers.map((c) => {
+        const d = c.describe();
+        return {
+          name: c.name,
+          queue: c.options.queue,
+          state: c.state,
+          intakeOff: c.stats().intakeOff,
+          inFlight: c.stats().inFlight,
+          prefetch: c.options.prefetch,
+          policies: d.policies as AppHealth['consumers'][number]['policies'],
+        };
+      }),
     };
   }
 
@@ -248,7 +235,7 @@ export class WarrenApp {
     try {
       await Promise.all([this.#consumeConnection.start(), this.#publishConnection.start()]);
       this.#assertStarting();
-      await this.#checkDeadlinesAgainstBroker();
+      await checkDeadlinesAgainstBroker(this.consumers, this.#consumeConnection.brokerAddress, this.#consumerTimeoutMs);
       this.#assertStarting();
       await this.publisher.start();
       for (const c of this.consumers) {
@@ -274,34 +261,6 @@ export class WarrenApp {
   /** A fatal connection error has failed the app, or stop() was called: start() goes no further. */
   #assertStarting(): void {
     if (this.#state !== 'starting') throw this.#fatal ?? new ClosedError(`app ${this.#state} while starting`);
-  }
-
-  /**
-   * Refuses a `timeoutMs` the broker's consumer_timeout would beat: the broker would close the
-   * whole channel first and requeue every unacked message on it, not only the slow one.
-   */
-  async #checkDeadlinesAgainstBroker(): Promise<void> {
-    const env = process.env.WARREN_CONSUMER_TIMEOUT_MS;
-    const explicit = this.#consumerTimeoutMs ?? (env === undefined || env === '' ? undefined : Number(env));
-    if (explicit !== undefined && !(Number.isInteger(explicit) && explicit >= 0)) {
-      throw new ConfigError(`consumerTimeoutMs (WARREN_CONSUMER_TIMEOUT_MS) must be a whole number of ms, got ${JSON.stringify(env)}`);
-    }
-    // Asking rabbitmqctl takes most of a second: only when some consumer has a deadline to check.
-    if (this.consumers.every((c) => c.options.timeoutMs === undefined)) return;
-    const broker = await readBrokerConsumerTimeout(this.#consumeConnection.brokerAddress, explicit);
-    for (const c of this.consumers) {
-      const perQueue = c.options.arguments['x-consumer-timeout'];
-      const limit = typeof perQueue === 'number' ? perQueue : broker.ms;
-      const source = typeof perQueue === 'number' ? 'the queue argument x-consumer-timeout' : `consumer_timeout, ${broker.source}`;
-      if (limit === undefined) continue;
-      const timeoutMs = c.options.timeoutMs;
-      if (timeoutMs !== undefined && timeoutMs >= limit) {
-        throw new ConfigError(
-          `@Consumer ${c.name}: option "timeoutMs" (${timeoutMs} ms) must be below the broker's delivery timeout (${limit} ms, ${source}): ` +
-            'the broker would close the channel first and requeue every unacked message on it',
-        );
-      }
-    }
   }
 
   /**

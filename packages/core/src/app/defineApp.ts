@@ -1,5 +1,6 @@
 import type { Container } from 'inversify';
 import type { Worker } from '../consumer/Worker.js';
+import type { Policy } from '../middleware/Middleware.js';
 
 /** A class decorated with `@Consumer`, extending `Worker`. */
 export type ConsumerClass = abstract new (...args: never[]) => Worker<never>;
@@ -13,6 +14,11 @@ export interface AppDefinition {
   configure?: (container: Container) => unknown;
   /** Default grace period for in-flight handlers at shutdown. Default 10 000 ms. */
   shutdownGraceMs?: number;
+  /**
+   * Policies for every consumer, outermost first, around each consumer's own (`@Consumer({ use })`):
+   * a `Middleware` shared as it is, or a factory `(host) => Middleware` called once per consumer.
+   */
+  use?: readonly Policy[];
 }
 
 const APP_BRAND = Symbol.for('@warren/core/app');

@@ -1,4 +1,4 @@
-import { ConnectionError, WarrenError } from '../errors/WarrenError.js';
+import { ConfigError, ConnectionError, WarrenError } from '../errors/WarrenError.js';
 
 interface AmqpLikeError {
   code?: unknown;
@@ -31,7 +31,7 @@ export function describeConnectError(error: unknown, where: string): WarrenError
     );
   }
   if (/Expected amqp: or amqps:/.test(message)) {
-    return new WarrenError('WARREN_ERR_BAD_URL', `broker URL ${where} must start with amqp:// or amqps://`, { cause: error });
+    return new ConfigError(`broker URL ${where} must start with amqp:// or amqps://`, { cause: error }, 'WARREN_ERR_BAD_URL');
   }
   const reasons: Record<string, string> = {
     ECONNREFUSED: 'connection refused: is RabbitMQ running and listening on that port?',

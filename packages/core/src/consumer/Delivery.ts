@@ -1,51 +1,55 @@
-import type { ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logging/logger.js';
-import { CONTROL_HEADERS } from '../message/headers.js';
-import type { DeliveryFields, MessageContext, MessageProperties } from '../message/MessageContext.js';
+import { CONTROL_HEADERS, deadlineHeader } from '../message/headers.js';
+import type { DeliveryFields, MessageContext, MessageProperties, ReceivedMessage } from '../message/MessageContext.js';
+import type { ConsumeContext } from '../middleware/Middleware.js';
 import type { Outcome } from './outcome.js';
 
 const EMPTY_HEADERS: Readonly<Record<string, unknown>> = Object.freeze({});
 
-/** Why a delivery's signal aborted: its deadline, shutdown's grace period running out, or its channel died. */
-export type AbortCause = 'deadline' | 'shutdown' | 'channel-lost';
+/** Why a delivery's signal aborted: a policy (a deadline among them), shutdown's grace period running out, or its channel died. */
+export type AbortCause = 'policy' | 'shutdown' | 'channel-lost';
 
 /**
- * One delivery on its way through a consumer: the handler's MessageContext, plus what the
- * runtime needs to settle it exactly once on the channel it came from.
+ * One delivery on its way through a consumer: the handler's MessageContext and the policies'
+ * ConsumeContext, plus what the runtime needs to settle it exactly once on the channel it came
+ * from. One object per delivery; its AbortSignal is made only if someone reads it.
  */
-export class Delivery<T = unknown> implements MessageContext<T> {
+export class Delivery<T = unknown> implements MessageContext<T>, ConsumeContext<T> {
   payload!: T;
   readonly receivedAt = Date.now();
-  readonly #controller = new AbortController();
+  readonly messageDeadline: number | undefined;
+  #controller: AbortController | undefined;
   #abortCause: AbortCause | undefined;
   #abortReason: unknown;
   #log: Logger | undefined;
   #headers: Readonly<Record<string, unknown>> | undefined;
+  #imposedDeadline: number | undefined;
   /** Set when the settle decision has been taken; a second settle is refused. */
   settled = false;
   /** Set when the handler was called: only then does a failure count as an attempt. */
   started = false;
-  /** A deadline (ms since the epoch) the runtime imposes on top of the others, e.g. for a suspect run alone. */
-  deadlineOverride: number | undefined;
   /** What was really done when it differs from the decision (a copy could not be written). */
   carriedOut: Outcome | undefined;
 
   constructor(
-    readonly message: ConsumeMessage,
+    readonly message: ReceivedMessage,
     /** The channel generation this delivery arrived on; its tag is void on any other. */
     readonly channelGeneration: number,
     readonly consumer: string,
     readonly queue: string,
     readonly attempt: number,
     readonly baseLog: Logger,
-  ) {}
+  ) {
+    const headers = message.properties.headers;
+    this.messageDeadline = headers === undefined ? undefined : deadlineHeader(headers);
+  }
 
   get body(): Buffer {
     return this.message.content;
   }
   /** The headers as the broker delivered them, Warren's control headers included. */
   get amqpHeaders(): Readonly<Record<string, unknown>> {
-    return (this.message.properties.headers as Record<string, unknown> | undefined) ?? EMPTY_HEADERS;
+    return this.message.properties.headers ?? EMPTY_HEADERS;
   }
   /** The headers without Warren's control headers, so a handler that forwards them forwards no counts. */
   get headers(): Readonly<Record<string, unknown>> {
@@ -53,7 +57,7 @@ export class Delivery<T = unknown> implements MessageContext<T> {
     return this.#headers;
   }
   get properties(): MessageProperties {
-    return this.message.properties as MessageProperties;
+    return this.message.properties;
   }
   get fields(): DeliveryFields {
     return this.message.fields;
@@ -62,15 +66,24 @@ export class Delivery<T = unknown> implements MessageContext<T> {
     return this.message.fields.redelivered;
   }
   get messageId(): string | undefined {
-    return this.message.properties.messageId as string | undefined;
+    return this.message.properties.messageId;
+  }
+  /** The earliest of the message's own deadline and one the runtime imposes (a suspect run alone). */
+  get deadline(): number | undefined {
+    const own = this.messageDeadline;
+    const imposed = this.#imposedDeadline;
+    return own === undefined || (imposed !== undefined && imposed < own) ? imposed : own;
   }
   get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#abortCause !== undefined) this.#controller.abort(this.#abortReason);
+    }
     return this.#controller.signal;
   }
   get abortCause(): AbortCause | undefined {
     return this.#abortCause;
   }
-  /** Whether the delivery was aborted, without creating its AbortSignal (Node makes one on first read). */
   get aborted(): boolean {
     return this.#abortCause !== undefined;
   }
@@ -83,11 +96,16 @@ export class Delivery<T = unknown> implements MessageContext<T> {
     return this.#log;
   }
 
-  abort(reason: Error & { code?: string }, cause: AbortCause = 'deadline'): void {
+  /** Imposes a deadline on top of the message's own (the earlier wins). */
+  imposeDeadline(at: number): void {
+    this.#imposedDeadline = at;
+  }
+
+  abort(reason: Error & { code?: string }, cause: AbortCause = 'policy'): void {
     if (this.#abortCause !== undefined) return;
     this.#abortCause = cause;
     this.#abortReason = reason;
-    this.#controller.abort(reason);
+    this.#controller?.abort(reason);
   }
 }
 

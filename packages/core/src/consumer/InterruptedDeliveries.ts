@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { ConsumeMessage } from 'amqplib';
+import type { ReceivedMessage } from '../message/MessageContext.js';
 import type { Interruption } from './redelivery.js';
 
 /**
  * How a message is known again when the broker redelivers it: its messageId, or for a foreign
  * producer's message without one, a hash of its body (computed only on these rare paths).
  */
-export function identityOf(message: Pick<ConsumeMessage, 'properties' | 'content'>): string {
+export function identityOf(message: Pick<ReceivedMessage, 'properties' | 'content'>): string {
   const id = message.properties.messageId as unknown;
   return typeof id === 'string' && id !== '' ? `id:${id}` : `sha1:${createHash('sha1').update(message.content).digest('base64')}`;
 }

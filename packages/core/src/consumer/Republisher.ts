@@ -1,6 +1,7 @@
-import type { RepublishOptions } from '../message/properties.js';
+import type { PublishOptions } from '../publisher/PublisherOptions.js';
 
-export type { RepublishOptions };
+/** The publish options of a copy: the Publisher's own. */
+export type RepublishOptions = PublishOptions;
 
 /**
  * Sends a message to a queue and resolves on the broker's confirm. The app's Publisher is one;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ConsumeMessage } from 'amqplib';
+import type { ReceivedMessage } from '../message/MessageContext.js';
 import { copyOptions } from './copies.js';
 
 const message = {
@@ -11,7 +11,7 @@ const message = {
     deliveryMode: 2,
     headers: { app: 'x', 'x-delivery-count': 2, 'x-warren-deadline': 123, 'x-warren-attempt': 1 },
   },
-} as unknown as ConsumeMessage;
+} as unknown as ReceivedMessage;
 
 test("a copy keeps the original's properties and headers, its origin, and Warren's headers on top", () => {
   const o = copyOptions(message, { 'x-warren-attempt': 2 }, true);
@@ -38,7 +38,7 @@ test('a trimmed copy keeps the headers that can be sent again and names the othe
   const odd = {
     fields: message.fields,
     properties: { ...message.properties, headers: { app: 'x', bad: { '!': 'nonsense' }, big: 'y'.repeat(40_000), after: 1 } },
-  } as unknown as ConsumeMessage;
+  } as unknown as ReceivedMessage;
   const o = copyOptions(odd, { 'x-warren-attempt': 2 }, true, true);
   assert.deepEqual(o.headers, {
     app: 'x',

@@ -1,7 +1,7 @@
-import type { ConsumeMessage } from 'amqplib';
 import { DELIVERY_COUNT, HEADER, truncate } from '../message/headers.js';
-import { type MessagePropertiesLike, propertiesOf, type RepublishOptions } from '../message/properties.js';
+import type { MessageProperties, ReceivedMessage } from '../message/MessageContext.js';
 import { headerTableBytes } from '../publisher/headerFrame.js';
+import type { RepublishOptions } from './Republisher.js';
 
 /** What a copy may set beyond the original's properties. */
 export type CopyPublishOptions = Pick<RepublishOptions, 'expiration' | 'timeoutMs'>;
@@ -18,7 +18,7 @@ export type CopyPublishOptions = Pick<RepublishOptions, 'expiration' | 'timeoutM
  * that failed to encode (a foreign table amqplib cannot write, headers grown past the frame).
  */
 export function copyOptions(
-  message: Pick<ConsumeMessage, 'properties' | 'fields'>,
+  message: Pick<ReceivedMessage, 'properties' | 'fields'>,
   warrenHeaders: Readonly<Record<string, unknown>>,
   keepDeadline: boolean,
   trim = false,
@@ -33,7 +33,7 @@ export function copyOptions(
   if (!keepDeadline) delete headers[HEADER.deadline];
   Object.assign(headers, warrenHeaders);
   // mandatory: a copy to a queue someone deleted must fail, not be confirmed and dropped.
-  return { ...propertiesOf(p as MessagePropertiesLike, headers), mandatory: true };
+  return { ...propertiesOf(p, headers), mandatory: true };
 }
 
 /** Room left for an app's headers in a trimmed copy; Warren's own need a few KiB at most. */
@@ -61,4 +61,19 @@ export function sendableHeaders(headers: Readonly<Record<string, unknown>>): Rec
   }
   if (dropped.length > 0) kept[HEADER.headersDropped] = truncate(dropped.join(','));
   return kept;
+}
+
+/** The AMQP properties of a received message, as options to send a copy of it (expiration aside). */
+export function propertiesOf(p: MessageProperties, headers: Record<string, unknown>): RepublishOptions {
+  const options: RepublishOptions = { headers, persistent: p.deliveryMode !== 1 };
+  if (p.messageId !== undefined) options.messageId = p.messageId;
+  if (p.timestamp !== undefined) options.timestamp = p.timestamp;
+  if (p.contentType !== undefined) options.contentType = p.contentType;
+  if (p.contentEncoding !== undefined) options.contentEncoding = p.contentEncoding;
+  if (p.correlationId !== undefined) options.correlationId = p.correlationId;
+  if (p.replyTo !== undefined) options.replyTo = p.replyTo;
+  if (p.type !== undefined) options.type = p.type;
+  if (p.appId !== undefined) options.appId = p.appId;
+  if (p.priority !== undefined) options.priority = p.priority;
+  return options;
 }

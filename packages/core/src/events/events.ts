@@ -17,4 +17,6 @@ export type WarrenEvents = {
   stalled: [consumer: string, readyMessages: number];
   stallCleared: [consumer: string];
   listenerError: [error: unknown, event: string];
+  /** Something a policy reports (`host.emit`): its name, what happened, and details. */
+  policy: [consumer: string, policy: string, event: string, detail: Record<string, unknown>];
 };

@@ -26,6 +26,13 @@ export interface DeliveryFields {
   readonly consumerTag: string;
 }
 
+/** A message as the broker delivered it (amqplib's ConsumeMessage has this shape). */
+export interface ReceivedMessage {
+  readonly content: Buffer;
+  readonly fields: DeliveryFields;
+  readonly properties: MessageProperties;
+}
+
 /** What a handler gets besides the payload. One per delivery. */
 export interface MessageContext<T = unknown> {
   /** The decoded (and, with a schema, validated) body. */

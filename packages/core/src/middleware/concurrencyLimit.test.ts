@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Delivery } from '../consumer/Delivery.js';
 import { ConcurrencyLimit } from './concurrencyLimit.js';
+import type { ConsumeContext } from './Middleware.js';
 
 /** The part of a Delivery the limiter reads: whether it was aborted, and its signal. */
-function fakeDelivery(): Delivery & { abortNow(): void } {
+function fakeDelivery(): ConsumeContext & { abortNow(): void } {
   const controller = new AbortController();
   const reason = new Error('deadline');
   return {
@@ -14,7 +14,7 @@ function fakeDelivery(): Delivery & { abortNow(): void } {
     abortReason: reason,
     signal: controller.signal,
     abortNow: () => controller.abort(reason),
-  } as unknown as Delivery & { abortNow(): void };
+  } as unknown as ConsumeContext & { abortNow(): void };
 }
 
 test('at most `limit` run at once, the rest wait and start in arrival order, and slots survive failures', async () => {

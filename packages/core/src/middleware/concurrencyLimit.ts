@@ -1,8 +1,7 @@
-import type { Delivery } from '../consumer/Delivery.js';
-import type { Middleware, Next } from './Middleware.js';
+import type { ConsumeContext, Middleware, Next } from './Middleware.js';
 
 /**
- * At most `limit` handlers run at once; deliveries beyond it wait here, in arrival order. The
+ * Warren's concurrency policy: at most `limit` handlers run at once; deliveries beyond it wait here, in arrival order. The
  * wait is bounded by prefetch (the broker sends no more than that), so this never buffers
  * without bound. A handler that outlives its deadline keeps its slot until it really ends, so
  * handlers that ignore `ctx.signal` slow intake instead of piling up. A waiter whose delivery is
@@ -27,20 +26,20 @@ export class ConcurrencyLimit implements Middleware {
     return this.#waiting.length;
   }
 
-  run(delivery: Delivery, next: Next): Promise<void> {
+  run(ctx: ConsumeContext, next: Next): Promise<void> {
     if (this.#active < this.limit) {
       // The common case takes a slot at once, without an extra promise.
       this.#active++;
       if (this.#active > this.#maxSeen) this.#maxSeen = this.#active;
-      return next(delivery).finally(this.#release);
+      return next(ctx).finally(this.#release);
     }
-    return this.#wait(delivery).then(() => next(delivery).finally(this.#release));
+    return this.#wait(ctx).then(() => next(ctx).finally(this.#release));
   }
 
-  #wait(delivery: Delivery): Promise<void> {
-    if (delivery.aborted) return Promise.reject(delivery.abortReason);
+  #wait(ctx: ConsumeContext): Promise<void> {
+    if (ctx.aborted) return Promise.reject(ctx.abortReason);
     return new Promise<void>((resolve, reject) => {
-      const signal = delivery.signal;
+      const signal = ctx.signal;
       const wake = (): void => {
         signal.removeEventListener('abort', leave);
         resolve();
@@ -48,7 +47,7 @@ export class ConcurrencyLimit implements Middleware {
       const leave = (): void => {
         const i = this.#waiting.indexOf(wake);
         if (i >= 0) this.#waiting.splice(i, 1);
-        reject(delivery.abortReason);
+        reject(ctx.abortReason);
       };
       signal.addEventListener('abort', leave, { once: true });
       this.#waiting.push(wake);

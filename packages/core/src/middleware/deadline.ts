@@ -1,7 +1,6 @@
-import type { Delivery } from '../consumer/Delivery.js';
 import { DeadlineExceededError } from '../errors/handlerErrors.js';
-import { deadlineHeader, HEADER } from '../message/headers.js';
-import type { Middleware, Next } from './Middleware.js';
+import { HEADER } from '../message/headers.js';
+import type { ConsumeContext, Middleware, Next } from './Middleware.js';
 
 /** Header a publisher may set: the absolute time (ms since epoch) after which handling is pointless. */
 export const DEADLINE_HEADER = HEADER.deadline;
@@ -9,11 +8,11 @@ export const DEADLINE_HEADER = HEADER.deadline;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Gives each delivery a deadline: `timeoutMs` from when it arrived, or the message's own
- * `x-warren-deadline` header if that is sooner (or a runtime override, for a suspect run alone).
- * When it passes, `ctx.signal` aborts and the delivery fails with DeadlineExceededError. The
- * handler is not awaited past the deadline; if it ends later its result is discarded and counted
- * as late.
+ * Warren's deadline policy. Each delivery gets a deadline: `timeoutMs` from when it arrived, or
+ * the earlier deadline it already carries (the message's own `x-warren-deadline`, or one Warren
+ * imposes on a suspect run alone). When it passes, the signal aborts and the delivery fails with
+ * DeadlineExceededError. The handler is not awaited past the deadline; if it ends later its
+ * result is discarded and counted as late.
  */
 export class Deadline implements Middleware {
   readonly name = 'deadline';
@@ -26,22 +25,21 @@ export class Deadline implements Middleware {
     return this.#late;
   }
 
-  run(delivery: Delivery, next: Next): Promise<void> {
-    const fromOption = this.timeoutMs === undefined ? undefined : delivery.receivedAt + this.timeoutMs;
-    const fromMessage = deadlineHeader(delivery.amqpHeaders);
-    let deadline = fromOption;
-    if (fromMessage !== undefined && (deadline === undefined || fromMessage < deadline)) deadline = fromMessage;
-    const override = delivery.deadlineOverride;
-    if (override !== undefined && (deadline === undefined || override < deadline)) deadline = override;
-    if (deadline === undefined) return next(delivery);
-    const isMessages = deadline === fromMessage;
+  run(ctx: ConsumeContext, next: Next): Promise<void> {
+    let deadline = ctx.deadline;
+    if (this.timeoutMs !== undefined) {
+      const ours = ctx.receivedAt + this.timeoutMs;
+      if (deadline === undefined || ours < deadline) deadline = ours;
+    }
+    if (deadline === undefined) return next(ctx);
+    const fromMessage = deadline === ctx.messageDeadline;
     const remaining = deadline - Date.now();
     // setTimeout fires at once past 2^31-1 ms (~24.8 days): such a deadline is no deadline.
-    if (remaining > MAX_TIMER_MS) return next(delivery);
+    if (remaining > MAX_TIMER_MS) return next(ctx);
     if (remaining <= 0) {
       this.#expired++;
       return Promise.reject(
-        new DeadlineExceededError(`deadline passed before the handler started (${-remaining} ms ago)`, { fromMessage: isMessages }),
+        new DeadlineExceededError(`deadline passed before the handler started (${-remaining} ms ago)`, { fromMessage }),
       );
     }
     return new Promise<void>((resolve, reject) => {
@@ -49,15 +47,15 @@ export class Deadline implements Middleware {
       const timer = setTimeout(() => {
         this.#expired++;
         timedOut = new DeadlineExceededError(
-          delivery.started
+          ctx.started
             ? `handler did not finish within ${Math.round(remaining)} ms`
             : `deadline passed while waiting for a free slot (${Math.round(remaining)} ms)`,
-          { fromMessage: isMessages },
+          { fromMessage },
         );
-        delivery.abort(timedOut);
+        ctx.abort(timedOut);
         reject(timedOut);
       }, remaining);
-      next(delivery).then(
+      next(ctx).then(
         () => {
           if (timedOut !== undefined) this.#late++;
           else {

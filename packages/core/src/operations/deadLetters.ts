@@ -1,9 +1,11 @@
 import type { Channel, GetMessage } from 'amqplib';
 import type { ConnectionManager } from '../connection/ConnectionManager.js';
+import { propertiesOf } from '../consumer/copies.js';
+import type { RepublishOptions } from '../consumer/Republisher.js';
 import { UnroutableError } from '../errors/publishErrors.js';
 import { TopologyError } from '../errors/WarrenError.js';
 import { HEADER } from '../message/headers.js';
-import { type MessagePropertiesLike, propertiesOf, type RepublishOptions } from '../message/properties.js';
+import type { MessageProperties } from '../message/MessageContext.js';
 import type { Publisher } from '../publisher/Publisher.js';
 import { deadLetterQueueName } from '../topology/names.js';
 
@@ -176,7 +178,7 @@ function replayOptions(m: GetMessage): RepublishOptions {
   const headers: Record<string, unknown> = { ...(p.headers as Record<string, unknown> | undefined) };
   for (const h of FAILURE_HEADERS) delete headers[h];
   headers[HEADER.replayedAt] = new Date().toISOString();
-  return propertiesOf(p as MessagePropertiesLike, headers);
+  return propertiesOf(p as MessageProperties, headers);
 }
 
 /** Deletes every message in a queue's DLQ; returns how many. */

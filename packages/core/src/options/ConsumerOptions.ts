@@ -1,3 +1,4 @@
+import type { Policy } from '../middleware/Middleware.js';
 import type { StandardSchemaV1 } from './StandardSchema.js';
 
 export type ExchangeType = 'direct' | 'topic' | 'fanout' | 'headers';
@@ -51,6 +52,12 @@ export interface ConsumerOptions {
    * 'buffer' always hands the raw Buffer.
    */
   decode?: 'json' | 'json-only' | 'buffer';
+  /**
+   * This consumer's own policies, outermost first: each a `Middleware` or a factory
+   * `(host) => Middleware`. They run inside the app's policies and the deadline, outside the
+   * concurrency limit. Checked (and `validate()`d) when the app starts.
+   */
+  use?: readonly Policy[];
   /** A name for logs and metrics. Default: the class name. */
   name?: string;
 }

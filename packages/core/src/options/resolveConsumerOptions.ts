@@ -1,4 +1,6 @@
 import { ConfigError } from '../errors/WarrenError.js';
+import { isPolicy } from '../middleware/createPolicies.js';
+import type { Policy } from '../middleware/Middleware.js';
 import type { ConsumerOptions, ExchangeType } from './ConsumerOptions.js';
 import type { StandardSchemaV1 } from './StandardSchema.js';
 
@@ -22,6 +24,7 @@ export interface ResolvedConsumerOptions {
   readonly schema: StandardSchemaV1 | undefined;
   readonly maxBytes: number;
   readonly decode: 'json' | 'json-only' | 'buffer';
+  readonly use: readonly Policy[];
 }
 
 export const DEFAULT_PREFETCH = 32;
@@ -45,6 +48,7 @@ const KNOWN_OPTIONS = new Set([
   'schema',
   'maxBytes',
   'decode',
+  'use',
   'name',
 ]);
 /** 65535: the most a basic.qos prefetch-count (a short) can hold. */
@@ -153,6 +157,11 @@ export function resolveConsumerOptions(
   }
   if (schema !== undefined && decode === 'buffer') fail('schema', "cannot validate raw buffers: use decode 'json' or 'json-only'");
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) fail('name', 'must be a non-empty string');
+  const use = options.use ?? [];
+  if (!Array.isArray(use)) fail('use', 'must be an array of policies');
+  use.forEach((policy, i) => {
+    if (!isPolicy(policy)) fail(`use[${i}]`, 'must be a Middleware { name, run(ctx, next), describe() } or a factory (host) => Middleware');
+  });
 
   return {
     name: options.name ?? className,
@@ -173,5 +182,6 @@ export function resolveConsumerOptions(
     schema,
     maxBytes,
     decode,
+    use,
   };
 }

@@ -1,5 +1,5 @@
 import { InvalidPublishError } from '../errors/publishErrors.js';
-import type { PublishOptions } from './Publisher.js';
+import type { PublishOptions } from './PublisherOptions.js';
 
 /** RabbitMQ's largest per-message TTL (10 years); a larger `expiration` closes the channel with a 406. */
 export const MAX_EXPIRATION_MS = 315_360_000_000;

@@ -1,4 +1,3 @@
-import type * as amqp from 'amqplib';
 import { InvalidPublishError } from '../errors/publishErrors.js';
 import { describeValue } from './checkPublish.js';
 
@@ -37,12 +36,29 @@ export function headerTableBytes(headers: unknown): number {
   return walk.bytes;
 }
 
+/** The properties amqplib encodes in a content header frame (its Options.Publish, headers aside). */
+export interface HeaderFrameProperties {
+  contentType?: string;
+  contentEncoding?: string;
+  persistent?: boolean;
+  deliveryMode?: boolean | number;
+  priority?: number;
+  correlationId?: string;
+  replyTo?: string;
+  expiration?: string | number;
+  messageId?: string;
+  timestamp?: number;
+  type?: string;
+  userId?: string;
+  appId?: string;
+}
+
 /**
  * The size of the content header frame amqplib writes for these properties (lib/defs.js
  * encodeBasicProperties): 22 bytes of frame and fixed fields, then each property present. The
  * broker closes the connection (501 FRAME_ERROR) when a frame exceeds the negotiated frame_max.
  */
-export function contentHeaderFrameBytes(p: amqp.Options.Publish, tableBytes: number): number {
+export function contentHeaderFrameBytes(p: HeaderFrameProperties, tableBytes: number): number {
   return (
     22 +
     tableBytes +
@@ -58,6 +74,13 @@ export function contentHeaderFrameBytes(p: amqp.Options.Publish, tableBytes: num
     shortString(p.type) +
     shortString(p.userId) +
     shortString(p.appId)
+  );
+}
+
+/** A header frame over the connection's frame_max: refused, since the broker would close the connection. */
+export function frameTooLarge(bytes: number, frameMax: number): InvalidPublishError {
+  return new InvalidPublishError(
+    `publish option headers: the content header frame would be ${bytes} bytes, over this connection's frame_max of ${frameMax} (the broker would close the connection)`,
   );
 }
 

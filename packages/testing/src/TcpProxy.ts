@@ -1,5 +1,6 @@
 /**
  * A loopback TCP proxy for network faults between a worker and the broker, in-process, no Docker:
+ * point the app at `proxy.url(brokerUrl)` and break the path under it.
  *
  *   client <-> [proxy 127.0.0.1:<port>] <-> broker
  *
@@ -9,8 +10,11 @@
  * - cut():    destroy both sides of every connection (FIN).
  * - reset():  `resetAndDestroy()` both sides (RST): the client reads ECONNRESET.
  * - refuse(): stop listening and cut: new connects get ECONNREFUSED until `accept()`.
+ * - stallWhere(text) / resetWhere(text): the same for only the connections whose opening bytes
+ *             contain `text`, such as a connection name (one of a worker's two connections).
  */
 import * as net from 'node:net';
+import { parseBrokerUrl } from '@warren/core';
 
 interface Pair {
   client: net.Socket;
@@ -38,9 +42,9 @@ export class TcpProxy {
     this.#target = target;
   }
 
-  /** Starts a proxy on 127.0.0.1 (a free port) to `target`. */
-  static async start(target: { host: string; port: number }): Promise<TcpProxy> {
-    const proxy = new TcpProxy(target);
+  /** Starts a proxy on 127.0.0.1 (a free port) to `target`: the broker's AMQP URL, or its host and port. */
+  static async start(target: string | { host: string; port: number }): Promise<TcpProxy> {
+    const proxy = new TcpProxy(typeof target === 'string' ? hostAndPort(target) : target);
     await proxy.accept();
     return proxy;
   }
@@ -56,12 +60,12 @@ export class TcpProxy {
     return this.#stalled;
   }
 
-  /** An AMQP URL through the proxy, from `brokerUrl` (its credentials and vhost), with `query` appended. */
-  url(brokerUrl: string, query = ''): string {
+  /** `brokerUrl` (its credentials, vhost and query) through the proxy; `query`, if given, replaces its query. */
+  url(brokerUrl: string, query?: string): string {
     const u = new URL(brokerUrl);
     u.hostname = '127.0.0.1';
     u.port = String(this.#port);
-    u.search = query;
+    if (query !== undefined) u.search = query;
     return u.toString();
   }
 
@@ -182,6 +186,11 @@ export class TcpProxy {
       s.on('close', end);
     }
   }
+}
+
+function hostAndPort(url: string): { host: string; port: number } {
+  const { hostname, port } = parseBrokerUrl(url);
+  return { host: hostname, port };
 }
 
 function resetOrDestroy(socket: net.Socket): void {

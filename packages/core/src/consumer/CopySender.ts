@@ -1,0 +1,73 @@
+import { InvalidPublishError } from '../errors/publishErrors.js';
+import type { Logger } from '../logging/logger.js';
+import type { ResolvedConsumerOptions } from '../options/resolveConsumerOptions.js';
+import { assertRetryQueue, declareConsumerTopology } from '../topology/declareConsumerTopology.js';
+import { type ConsumerChannel, withSideChannel } from './ConsumerChannel.js';
+import { type CopyPublishOptions, copyOptions } from './copies.js';
+import type { Delivery } from './Delivery.js';
+import { describeFailure } from './outcome.js';
+import type { Republisher } from './Republisher.js';
+
+/**
+ * Sends the copies a consumer makes of its deliveries (retries, dead letters, counted
+ * redeliveries, put-backs) through the app's publisher, and keeps the queues they go to: the
+ * retry queues it has declared, and the whole topology declared again when a target is missing.
+ * Topology work runs on a side channel, leaving the consumer's channel and deliveries alone.
+ */
+export class CopySender {
+  readonly #declaredDelays: Set<number>;
+  readonly #d: { options: ResolvedConsumerOptions; channel: ConsumerChannel; republisher: Republisher; log: Logger };
+
+  constructor(deps: { options: ResolvedConsumerOptions; channel: ConsumerChannel; republisher: Republisher; log: Logger }) {
+    this.#d = deps;
+    this.#declaredDelays = new Set(deps.options.retry.delaysMs);
+  }
+
+  /** Every retry queue declared so far: declared again with the topology on every reopen. */
+  get declaredDelays(): Iterable<number> {
+    return this.#declaredDelays;
+  }
+
+  /**
+   * Sends a copy of a delivery and resolves on its confirm. A copy that cannot be encoded (a
+   * foreign header amqplib cannot write, headers grown past the frame size) goes again with only
+   * the headers that can be sent, naming the ones left out; if even that cannot be sent, the
+   * InvalidPublishError reaches the caller.
+   */
+  async send(
+    queue: string,
+    delivery: Delivery,
+    warrenHeaders: Record<string, unknown>,
+    publish: CopyPublishOptions,
+    keepDeadline: boolean,
+  ): Promise<void> {
+    const republisher = this.#d.republisher;
+    try {
+      await republisher.send(queue, delivery.body, { ...copyOptions(delivery.message, warrenHeaders, keepDeadline), ...publish });
+    } catch (error) {
+      if (!(error instanceof InvalidPublishError)) throw error;
+      this.#d.log.warn(
+        { messageId: delivery.messageId, err: error.message },
+        'a copy of this message cannot be sent with all its headers; sending it without those that cannot be',
+      );
+      await republisher.send(queue, delivery.body, { ...copyOptions(delivery.message, warrenHeaders, keepDeadline, true), ...publish });
+    }
+  }
+
+  /** Declares the delay queue of `delayMs` (a ladder step a RetryLater needs) the first time it is used. */
+  async ensureRetryQueue(delayMs: number): Promise<void> {
+    if (this.#declaredDelays.has(delayMs)) return;
+    await withSideChannel(this.#d.channel.connection, (ch) => assertRetryQueue(ch, this.#d.options.queue, delayMs));
+    this.#declaredDelays.add(delayMs);
+  }
+
+  /** Declares the whole topology again (someone deleted a retry queue or the DLQ); logs, never throws. */
+  async redeclareTopology(): Promise<void> {
+    try {
+      await withSideChannel(this.#d.channel.connection, (ch) => declareConsumerTopology(ch, this.#d.options, this.#declaredDelays));
+      this.#d.log.info('declared the topology again: a retry or dead-letter queue was missing');
+    } catch (error) {
+      this.#d.log.warn({ err: describeFailure(error).message }, 'could not declare the topology again');
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import type { ConnectionManager } from '../connection/ConnectionManager.js';
+import type { Logger } from '../logging/logger.js';
+import { ConfirmChannelSession } from './ConfirmChannelSession.js';
+
+export interface ConfirmChannelHooks {
+  /** A new channel is open and current: subscribe to its confirms. */
+  opened(session: ConfirmChannelSession): void;
+  /** The current channel is gone (`current` is already undefined); a new one follows while the connection is up. */
+  closed(error: Error | undefined): void;
+}
+
+/** Wait before trying again when a channel cannot be opened on a live connection. */
+const RETRY_OPEN_MS = 1000;
+
+/**
+ * Keeps one confirm channel open on a connection: a channel error leaves the connection up, so
+ * the channel reopens at once; a lost connection reopens it on 'connected', where a channel of
+ * the old connection is reported closed even if its own 'close' has not arrived yet.
+ */
+export class ConfirmChannelKeeper {
+  readonly #conn: ConnectionManager;
+  readonly #log: Logger;
+  readonly #hooks: ConfirmChannelHooks;
+  #current: ConfirmChannelSession | undefined;
+  #opening: Promise<void> | undefined;
+  #reopenTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(conn: ConnectionManager, log: Logger, hooks: ConfirmChannelHooks) {
+    this.#conn = conn;
+    this.#log = log;
+    this.#hooks = hooks;
+  }
+
+  get current(): ConfirmChannelSession | undefined {
+    return this.#current;
+  }
+
+  /** Opens a channel unless one is open or opening (then waits for that one). */
+  open(): Promise<void> {
+    if (this.#opening !== undefined) return this.#opening;
+    if (this.#current !== undefined || this.#stopped) return Promise.resolve();
+    this.#opening = (async () => {
+      let session: ConfirmChannelSession;
+      try {
+        session = await ConfirmChannelSession.open(this.#conn);
+      } finally {
+        this.#opening = undefined;
+      }
+      if (this.#stopped) {
+        void session.close(0);
+        return;
+      }
+      this.#current = session;
+      session.events.on('closed', (error) => {
+        if (session === this.#current) this.#onClosed(error);
+      });
+      this.#hooks.opened(session);
+    })();
+    return this.#opening;
+  }
+
+  /** The connection is up again, as `generation`. */
+  connected(generation: number): void {
+    this.#current?.expireBefore(generation);
+    if (this.#current === undefined) this.#reopenSoon(0);
+  }
+
+  /** Opens no more channels; the current one stays until release(). */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#reopenTimer);
+  }
+
+  /** Hands over the current channel, if any, for closing; it is no longer current. */
+  release(): ConfirmChannelSession | undefined {
+    const session = this.#current;
+    this.#current = undefined;
+    return session;
+  }
+
+  #onClosed(error: Error | undefined): void {
+    this.#current = undefined;
+    this.#hooks.closed(error);
+    // After a lost connection this waits for 'connected' instead.
+    if (this.#conn.state === 'connected') this.#reopenSoon(0);
+  }
+
+  #reopenSoon(delayMs: number): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#reopenTimer);
+    this.#reopenTimer = setTimeout(() => {
+      this.open().catch((error: Error) => {
+        this.#log.warn({ err: error.message }, 'cannot reopen the confirm channel');
+        if (this.#conn.state === 'connected') this.#reopenSoon(RETRY_OPEN_MS);
+      });
+    }, delayMs);
+    this.#reopenTimer.unref();
+  }
+}

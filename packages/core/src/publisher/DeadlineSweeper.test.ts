@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfirmWindow } from './ConfirmWindow.js';
+import { DeadlineSweeper } from './DeadlineSweeper.js';
+import { BUFFERED, PendingPublish, type Phase, SETTLED, WRITTEN } from './PendingPublish.js';
+import { PublishBuffer } from './PublishBuffer.js';
+
+const entry = (id: string, deadline: number, phase: Phase = BUFFERED): PendingPublish => {
+  const e = new PendingPublish('', id, Buffer.from(id), { messageId: id }, deadline, 0);
+  e.phase = phase;
+  return e;
+};
+
+/** A sweeper over its own buffer and window, recording what it expires and settling as the publisher would. */
+function setup(now = () => 0, everyMs?: number) {
+  const buffer = new PublishBuffer<PendingPublish>(100, 1_000_000);
+  const window = new ConfirmWindow<PendingPublish>();
+  const expired: string[] = [];
+  let sweeps = 0;
+  const sweeper = new DeadlineSweeper(buffer, window, {
+    expire: (e, written) => {
+      e.phase = SETTLED;
+      expired.push(`${e.routingKey}${written ? ' (written)' : ''}`);
+    },
+    swept: () => sweeps++,
+    everyMs,
+    now,
+  });
+  return { buffer, window, expired, sweeper, sweeps: () => sweeps };
+}
+
+describe('DeadlineSweeper', () => {
+  it('takes buffered publishes past their deadline out of the buffer, keeping the order of the rest', () => {
+    const { buffer, expired, sweeper } = setup();
+    for (const [id, deadline] of [
+      ['a', 100],
+      ['b', 300],
+      ['c', 100],
+      ['d', 200],
+    ] as const)
+      buffer.push(entry(id, deadline));
+    sweeper.sweep(99);
+    assert.deepEqual(expired, []);
+    sweeper.sweep(200);
+    assert.deepEqual(expired, ['a', 'c', 'd']);
+    assert.deepEqual(
+      buffer.takeAll().map((e) => e.routingKey),
+      ['b'],
+    );
+  });
+
+  it('tells the callers of written publishes past their deadline, once, and leaves them in the window', () => {
+    const { window, expired, sweeper } = setup();
+    window.add(entry('w1', 100, WRITTEN));
+    window.add(entry('w2', 500, WRITTEN));
+    window.add(entry('acked-late', 100, SETTLED));
+    sweeper.sweep(100);
+    sweeper.sweep(150);
+    assert.deepEqual(expired, ['w1 (written)']);
+    assert.equal(window.size, 3, 'slots are held until the broker answers or the channel closes');
+  });
+
+  it('reads its clock when not given a time, and reports every sweep', () => {
+    let now = 0;
+    const { buffer, expired, sweeper, sweeps } = setup(() => now);
+    buffer.push(entry('a', 1000));
+    sweeper.sweep();
+    now = 1000;
+    sweeper.sweep();
+    assert.deepEqual(expired, ['a']);
+    assert.equal(sweeps(), 2);
+  });
+
+  it('sweeps on one timer once started, and not after stop()', async () => {
+    const { buffer, expired, sweeper, sweeps } = setup(Date.now, 5);
+    buffer.push(entry('soon', Date.now() + 10));
+    const started = performance.now();
+    sweeper.start();
+    sweeper.start(); // idempotent: a second timer would double the sweeps
+    await sleep(60);
+    sweeper.stop();
+    const elapsed = performance.now() - started;
+    assert.deepEqual(expired, ['soon']);
+    const after = sweeps();
+    assert.ok(after >= 2 && after <= elapsed / 5 + 1, `${after} sweeps in ${elapsed.toFixed(0)} ms at one per 5 ms`);
+    await sleep(20);
+    assert.equal(sweeps(), after);
+  });
+});

@@ -1,0 +1,49 @@
+import type { UnroutableError } from '../errors/publishErrors.js';
+
+/** The message properties of one publish, as the confirm channel writes them (the fields of amqplib's Options.Publish that Warren sets). */
+export interface PublishProperties {
+  headers?: Record<string, unknown>;
+  messageId?: string;
+  timestamp?: number;
+  contentType?: string;
+  contentEncoding?: string;
+  persistent?: boolean;
+  mandatory?: boolean;
+  expiration?: string;
+  priority?: number;
+  correlationId?: string;
+  replyTo?: string;
+  type?: string;
+  appId?: string;
+}
+
+export const BUFFERED = 0;
+export const WRITTEN = 1;
+export const SETTLED = 2;
+export type Phase = typeof BUFFERED | typeof WRITTEN | typeof SETTLED;
+
+const unset = (): void => undefined;
+
+/** One publish from accept to settle. A class, so every entry has the same shape on the hot path. */
+export class PendingPublish {
+  phase: Phase = BUFFERED;
+  /** Times written to a channel: re-sends stop at MAX_SENDS. */
+  sends = 0;
+  returned: UnroutableError | undefined = undefined;
+  /** Its promise's, set by publish(); settle each entry once, after setting `phase` to SETTLED. */
+  resolve: () => void = unset;
+  reject: (error: Error) => void = unset;
+  readonly bytes: number;
+
+  constructor(
+    readonly exchange: string,
+    readonly routingKey: string,
+    readonly content: Buffer,
+    readonly properties: PublishProperties,
+    readonly deadline: number,
+    /** Size of its content header frame when it has headers (else 0: without them it fits any frame_max). */
+    readonly headerFrameBytes: number,
+  ) {
+    this.bytes = content.length;
+  }
+}

@@ -1,0 +1,101 @@
+import { resolveBrokerUrls } from '../connection/brokerUrl.js';
+import type { ConnectionManager } from '../connection/ConnectionManager.js';
+import { ConfigError } from '../errors/WarrenError.js';
+import { type Logger, silentLogger } from '../logging/logger.js';
+import { describeValue } from './checkPublish.js';
+import type { PublisherOptions } from './PublisherOptions.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './serialize.js';
+
+/** PublisherOptions with every default filled in and every value checked. */
+export interface ResolvedPublisherOptions {
+  /** The shared connection, or undefined when the publisher owns one to `urls`. */
+  readonly connection: ConnectionManager | undefined;
+  /** Checked broker URLs for an owned connection; undefined with a shared one. */
+  readonly urls: readonly string[] | undefined;
+  readonly appName: string | undefined;
+  readonly maxInFlight: number;
+  readonly maxBufferedMessages: number;
+  readonly maxBufferedBytes: number;
+  readonly blockedPolicy: 'wait' | 'fail-fast';
+  readonly timeoutMs: number;
+  readonly republishUnconfirmed: boolean;
+  readonly closeGraceMs: number;
+  readonly maxMessageBytes: number;
+  readonly logger: Logger;
+}
+
+const KNOWN_OPTIONS = new Set([
+  'url',
+  'urls',
+  'connection',
+  'appName',
+  'maxInFlight',
+  'maxBufferedMessages',
+  'maxBufferedBytes',
+  'blockedPolicy',
+  'timeoutMs',
+  'republishUnconfirmed',
+  'closeGraceMs',
+  'maxMessageBytes',
+  'logger',
+]);
+/** setTimeout's limit: a longer close grace would fire at once (Node clamps it to 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+/** RabbitMQ's hard cap on max_message_size (512 MiB): a larger limit could never be met by the broker. */
+const MAX_MESSAGE_BYTES_CAP = 536_870_912;
+
+/**
+ * Checks a publisher's options and fills in defaults. Throws a ConfigError naming the option,
+ * so a bad one fails `createPublisher` (or `warren start`) before any connection opens. The
+ * broker URL comes from `resolveBrokerUrls`, like everywhere else Warren takes one.
+ */
+export function resolvePublisherOptions(options: PublisherOptions, env: NodeJS.ProcessEnv = process.env): ResolvedPublisherOptions {
+  const fail = (option: string, problem: string): never => {
+    throw new ConfigError(`publisher: option "${option}" ${problem}`);
+  };
+  if (typeof options !== 'object' || options === null) fail('(options)', 'must be an object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) fail(key, `is not a known option (known: ${[...KNOWN_OPTIONS].join(', ')})`);
+  }
+  const int = (option: keyof PublisherOptions, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const value = options[option] === undefined ? fallback : options[option];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `of ${min} or more` : `from ${min} to ${max}`;
+      fail(option, `must be a whole number ${range}, got ${describeValue(value)}`);
+    }
+    return value as number;
+  };
+
+  const { connection, appName, logger, blockedPolicy = 'wait', republishUnconfirmed = false } = options;
+  let urls: readonly string[] | undefined;
+  if (connection !== undefined) {
+    // A URL next to a shared connection would be silently unused: say so instead.
+    if (options.url !== undefined || options.urls !== undefined)
+      fail('connection', 'brings its own broker: give "connection" or "url"/"urls", not both');
+    if (typeof connection !== 'object' || connection === null || typeof connection.createConfirmChannel !== 'function')
+      fail('connection', `must be a started ConnectionManager, got ${describeValue(connection)}`);
+  } else {
+    urls = resolveBrokerUrls(options, env);
+  }
+  if (appName !== undefined && typeof appName !== 'string') fail('appName', `must be a string, got ${describeValue(appName)}`);
+  if (logger !== undefined && typeof logger?.child !== 'function') fail('logger', 'must be a pino Logger');
+  if (blockedPolicy !== 'wait' && blockedPolicy !== 'fail-fast')
+    fail('blockedPolicy', `must be 'wait' or 'fail-fast', got ${describeValue(blockedPolicy)}`);
+  if (typeof republishUnconfirmed !== 'boolean')
+    fail('republishUnconfirmed', `must be true or false, got ${describeValue(republishUnconfirmed)}`);
+
+  return {
+    connection,
+    urls,
+    appName,
+    maxInFlight: int('maxInFlight', 1000, 1),
+    maxBufferedMessages: int('maxBufferedMessages', 10_000, 0),
+    maxBufferedBytes: int('maxBufferedBytes', 64 * 1024 * 1024, 0),
+    blockedPolicy,
+    timeoutMs: int('timeoutMs', 30_000, 1),
+    republishUnconfirmed,
+    closeGraceMs: int('closeGraceMs', 5000, 0, MAX_TIMER_MS),
+    maxMessageBytes: int('maxMessageBytes', DEFAULT_MAX_MESSAGE_BYTES, 1, MAX_MESSAGE_BYTES_CAP),
+    logger: logger ?? silentLogger(),
+  };
+}
