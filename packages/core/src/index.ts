@@ -23,7 +23,15 @@ export type { DeadLetterReason, Outcome } from './consumer/outcome.js';
 export { decideOutcome } from './consumer/outcome.js';
 export { Worker } from './consumer/Worker.js';
 export { Consumer, getConsumerOptions } from './decorators/Consumer.js';
-export { DeadlineExceededError, DecodeError, Reject, RetryLater, UnrecoverableError } from './errors/handlerErrors.js';
+export {
+  BreakerOpenError,
+  DeadlineExceededError,
+  DecodeError,
+  DependencyDown,
+  Reject,
+  RetryLater,
+  UnrecoverableError,
+} from './errors/handlerErrors.js';
 export {
   BrokerBlockedError,
   InvalidPublishError,
@@ -42,10 +50,15 @@ export type { Logger } from './logging/logger.js';
 export { createLogger, silentLogger } from './logging/logger.js';
 export { HEADER } from './message/headers.js';
 export type { DeliveryFields, MessageContext, MessageProperties } from './message/MessageContext.js';
+export type { AdaptiveLimitOptions, LimitPolicy } from './middleware/adaptiveLimit.js';
+export type { BreakerOptions } from './middleware/breaker.js';
+export { CircuitBreaker } from './middleware/breaker.js';
 export { ConcurrencyLimit } from './middleware/concurrencyLimit.js';
 export { DEADLINE_HEADER, Deadline } from './middleware/deadline.js';
 export type { ConsumeContext, ConsumerHost, Middleware, Next, Policy, PolicyFactory } from './middleware/Middleware.js';
 export { compose } from './middleware/Middleware.js';
+export type { RateLimitOptions } from './middleware/rateLimit.js';
+export { RateLimiter } from './middleware/rateLimit.js';
 export type { DeadLetterInfo, DeadLetterSummary, ReplayOptions } from './operations/deadLetters.js';
 export { inspectDeadLetters, purgeDeadLetters, replayDeadLetters } from './operations/deadLetters.js';
 export type { ConsumerOptions, ExchangeType, RetryOptions } from './options/ConsumerOptions.js';

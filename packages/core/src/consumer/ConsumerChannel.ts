@@ -26,12 +26,20 @@ export class ConsumerChannel {
   #tag: string | undefined;
   #subscribing: Promise<void> | undefined;
   #opens = 0;
+  #prefetch: number;
 
   constructor(
     readonly connection: ConnectionManager,
     readonly options: ResolvedConsumerOptions,
     readonly listener: ChannelListener,
-  ) {}
+  ) {
+    this.#prefetch = options.prefetch;
+  }
+
+  /** The prefetch window now: the configured one, or what setPrefetch() made it (kept across reopens). */
+  get prefetch(): number {
+    return this.#prefetch;
+  }
 
   get generation(): number {
     return this.#generation;
@@ -76,7 +84,7 @@ export class ConsumerChannel {
     });
     try {
       await declareConsumerTopology(channel, this.options, delaysMs);
-      await channel.prefetch(this.options.prefetch);
+      await channel.prefetch(this.#prefetch);
     } catch (error) {
       if (generation === this.#generation) this.#generation++;
       await channel.close().catch(() => undefined);
@@ -132,7 +140,18 @@ export class ConsumerChannel {
    * before it. amqplib sends acks on its next write; a process that dies at once would lose them.
    */
   async roundTrip(): Promise<void> {
-    await this.#channel?.prefetch(this.options.prefetch).catch(() => undefined);
+    await this.#channel?.prefetch(this.#prefetch).catch(() => undefined);
+  }
+
+  /**
+   * Changes the prefetch window of the live subscription. RabbitMQ applies a per-consumer
+   * basic.qos only to consumers started after it, so the new value is set and then taken up by
+   * the subscription: see docs/lifecycle.md ("a live prefetch window").
+   */
+  async setPrefetch(n: number): Promise<void> {
+    if (!(Number.isInteger(n) && n >= 1 && n <= 65_535)) throw new RangeError(`prefetch must be a whole number from 1 to 65535, got ${n}`);
+    this.#prefetch = n;
+    await this.#channel?.prefetch(n).catch(() => undefined);
   }
 
   /** ack, or nack with or without requeue, on the delivery's own channel; false if that channel is gone. */

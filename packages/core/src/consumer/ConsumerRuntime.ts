@@ -327,6 +327,8 @@ export class ConsumerRuntime {
       inFlight: () => this.#inFlight.size,
       pause: (reason) => this.pause(reason),
       resume: (reason) => this.resume(reason),
+      prefetchNow: () => this.#channel.prefetch,
+      setPrefetch: (n) => this.#channel.setPrefetch(n),
       emit: (policy, event, detail = {}) => this.#deps.events.emit('policy', o.name, policy, event, detail),
     };
   }

@@ -1,9 +1,10 @@
 import type { Logger } from '../logging/logger.js';
 import type { ReceivedMessage } from '../message/MessageContext.js';
+import type { LimitPolicy } from '../middleware/adaptiveLimit.js';
 import { ConcurrencyLimit } from '../middleware/concurrencyLimit.js';
 import { createPolicies } from '../middleware/createPolicies.js';
 import { Deadline } from '../middleware/deadline.js';
-import { type ConsumerHost, compose, type Middleware, type Next, type Policy } from '../middleware/Middleware.js';
+import { type ConsumerHost, compose, type Middleware, type Next, type Policy, type PolicyFactory } from '../middleware/Middleware.js';
 import type { ResolvedConsumerOptions } from '../options/resolveConsumerOptions.js';
 import { Delivery } from './Delivery.js';
 import { decodeBody } from './decode.js';
@@ -37,16 +38,21 @@ export interface DispatcherDeps {
  *
  *   classify (attempt, suspect) -> decode -> validate -> policies -> handler -> decide -> settle once
  *
- * The policies are composed once, outermost first. The app's policies wrap everything (they
- * see each delivery as it comes). The deadline wraps the consumer's own policies and the limit,
- * so time spent in them counts (the broker's consumer_timeout counts it too). The concurrency
- * limit is innermost, so a handler holds its slot only while it runs, and keeps it until it
- * really ends, even past its deadline. The deadline is always there: a publisher may set
- * x-warren-deadline.
+ * The policies are composed once, outermost first:
+ *
+ *   the app's (`defineApp({ use })`) → deadline → breaker → rate limit → the consumer's own
+ *   (`@Consumer({ use })`) → concurrency limit (static or adaptive) → handler
+ *
+ * The app's policies see each delivery as it comes. The deadline wraps the rest, so time spent
+ * waiting in them counts (the broker's consumer_timeout counts it too); it is always there, as a
+ * publisher may set x-warren-deadline. The breaker comes before the rate limit, so a delivery
+ * that finds it open goes back at once instead of spending a token. The concurrency limit is
+ * innermost, so a handler holds its slot only while it runs, and keeps it until it really ends,
+ * even past its deadline.
  */
 export class Dispatcher {
   readonly deadline: Deadline;
-  readonly limit: ConcurrencyLimit;
+  readonly limit: LimitPolicy;
   readonly policies: readonly Middleware[];
   received = 0;
   lastDeliveryAt = 0;
@@ -57,10 +63,16 @@ export class Dispatcher {
     this.#d = deps;
     const o = deps.options;
     this.deadline = new Deadline(o.timeoutMs);
-    this.limit = new ConcurrencyLimit(o.concurrency);
+    // Warren's own policies, in DESIGN.md's order: deadline, breaker, rate limit, concurrency.
+    const own = (factory: PolicyFactory | undefined): Middleware[] =>
+      factory === undefined ? [] : createPolicies(o.name, [factory], deps.host);
+    const [adaptive] = own(o.adaptive);
+    this.limit = (adaptive as LimitPolicy | undefined) ?? new ConcurrencyLimit(o.concurrency);
     this.policies = [
       ...createPolicies(o.name, deps.appPolicies, deps.host),
       this.deadline,
+      ...own(o.breaker),
+      ...own(o.rateLimit),
       ...createPolicies(o.name, o.use, deps.host),
       this.limit,
     ];

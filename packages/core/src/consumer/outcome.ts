@@ -1,4 +1,4 @@
-import { DeadlineExceededError, DecodeError, Reject, RetryLater } from '../errors/handlerErrors.js';
+import { BreakerOpenError, DeadlineExceededError, DecodeError, DependencyDown, Reject, RetryLater } from '../errors/handlerErrors.js';
 
 export type DeadLetterReason = 'rejected' | 'exhausted' | 'decode' | 'redelivery-limit' | 'expired';
 
@@ -60,6 +60,8 @@ function decideFailure(ending: Extract<Ending, { ok: false }>, attempt: number, 
   const error = ending.error;
   if (isA(error, DecodeError)) return { action: 'dead-letter', reason: 'decode' };
   if (ending.interruptedByShutdown) return REQUEUE;
+  // The dependency is down (the handler said so, or the breaker is open): not the message's fault.
+  if (isA(error, DependencyDown) || isA(error, BreakerOpenError)) return REQUEUE;
   if (isA(error, DeadlineExceededError) && !ending.started) {
     // The caller's deadline passed: nobody wants the answer. Our own timeoutMs passed while it
     // waited for a slot: not the message's fault, and not an attempt.

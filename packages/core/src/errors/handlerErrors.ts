@@ -44,3 +44,24 @@ export class DeadlineExceededError extends WarrenError {
     this.fromMessage = options.fromMessage === true;
   }
 }
+
+/**
+ * Thrown by a handler when the downstream it calls says it is down or overloaded (a 503, a 429
+ * with Retry-After): the message goes back to the queue with its counts unchanged (not an
+ * attempt), and the consumer's breaker opens for `retryAfterMs` (or its own openMs).
+ */
+export class DependencyDown extends WarrenError {
+  readonly retryAfterMs: number | undefined;
+
+  constructor(options: WarrenErrorOptions & { retryAfterMs?: number; message?: string } = {}) {
+    super('WARREN_ERR_DEPENDENCY_DOWN', options.message ?? 'the dependency is down', { ...options, transient: true });
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** A delivery reached an open circuit breaker before its handler ran: it goes back to the queue, uncounted. */
+export class BreakerOpenError extends WarrenError {
+  constructor(message: string) {
+    super('WARREN_ERR_BREAKER_OPEN', message, { transient: true });
+  }
+}

@@ -17,6 +17,13 @@ export type WarrenEvents = {
   stalled: [consumer: string, readyMessages: number];
   stallCleared: [consumer: string];
   listenerError: [error: unknown, event: string];
+  /** A circuit breaker opened: its consumers stop taking messages for `openMs`. */
+  breakerOpen: [breaker: string, consumers: string[], detail: { openMs: number; reason: string; failureRate?: number }];
+  /** A breaker lets a few probes through to test the dependency. */
+  breakerHalfOpen: [breaker: string, consumers: string[], detail: { probes: number }];
+  breakerClosed: [breaker: string, consumers: string[]];
+  /** An adaptive limit moved (the consumer's prefetch window follows it). */
+  limitChanged: [consumer: string, limit: number, previous: number, reason: string];
   /** Something a policy reports (`host.emit`): its name, what happened, and details. */
   policy: [consumer: string, policy: string, event: string, detail: Record<string, unknown>];
 };

@@ -69,6 +69,13 @@ export interface ConsumerHost {
    */
   pause(reason: string): Promise<void>;
   resume(reason: string): Promise<void>;
+  /** The prefetch window at the broker right now (it starts at the configured prefetch). */
+  prefetchNow(): number;
+  /**
+   * Changes the prefetch window at the broker, live: at most `n` deliveries unacked from now on
+   * (fewer is reached by not taking more until enough are settled). 1..65535.
+   */
+  setPrefetch(n: number): Promise<void>;
   /** Emits a `policy` event: (consumer, policy, event, detail). */
   emit(policy: string, event: string, detail?: Record<string, unknown>): void;
 }

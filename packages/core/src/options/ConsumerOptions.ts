@@ -1,4 +1,7 @@
+import type { AdaptiveLimitOptions } from '../middleware/adaptiveLimit.js';
+import type { BreakerOptions, CircuitBreaker } from '../middleware/breaker.js';
 import type { Policy } from '../middleware/Middleware.js';
+import type { RateLimiter, RateLimitOptions } from '../middleware/rateLimit.js';
 import type { StandardSchemaV1 } from './StandardSchema.js';
 
 export type ExchangeType = 'direct' | 'topic' | 'fanout' | 'headers';
@@ -19,7 +22,15 @@ export interface ConsumerOptions {
   /** Broker-enforced limit of unacked deliveries on this consumer (basic.qos). Default 32. */
   prefetch?: number;
   /** In-process limit of handlers running at once; at most `prefetch`. Default: `prefetch`. */
-  concurrency?: number;
+  concurrency?: number | { adaptive: AdaptiveLimitOptions };
+  /**
+   * A circuit breaker on the dependency the handler calls: when it fails, the consumer stops
+   * taking messages (they stay in the queue) instead of failing them. Options for a breaker of
+   * its own, or a `CircuitBreaker` shared with other consumers that call the same dependency.
+   */
+  breaker?: BreakerOptions | CircuitBreaker;
+  /** A token bucket before the handler: options for a bucket of its own, or a shared `RateLimiter`. */
+  rateLimit?: RateLimitOptions | RateLimiter;
   /** Queue durability. Default true. */
   durable?: boolean;
   /** 'classic' (default) or 'quorum'. */

@@ -1,6 +1,9 @@
 import { ConfigError } from '../errors/WarrenError.js';
+import { adaptiveLimitPolicy } from '../middleware/adaptiveLimit.js';
+import { breakerPolicy } from '../middleware/breaker.js';
 import { isPolicy } from '../middleware/createPolicies.js';
-import type { Policy } from '../middleware/Middleware.js';
+import type { Policy, PolicyFactory } from '../middleware/Middleware.js';
+import { rateLimitPolicy } from '../middleware/rateLimit.js';
 import type { ConsumerOptions, ExchangeType } from './ConsumerOptions.js';
 import type { StandardSchemaV1 } from './StandardSchema.js';
 
@@ -9,7 +12,12 @@ export interface ResolvedConsumerOptions {
   readonly name: string;
   readonly queue: string;
   readonly prefetch: number;
+  /** The static limit, or with `concurrency: { adaptive }` the most the adaptive limit may reach. */
   readonly concurrency: number;
+  /** Policies made from `breaker`, `rateLimit` and `concurrency: { adaptive }`, when given. */
+  readonly breaker: PolicyFactory | undefined;
+  readonly rateLimit: PolicyFactory | undefined;
+  readonly adaptive: PolicyFactory | undefined;
   readonly durable: boolean;
   readonly queueType: 'classic' | 'quorum';
   readonly arguments: Readonly<Record<string, unknown>>;
@@ -34,6 +42,8 @@ const KNOWN_OPTIONS = new Set([
   'queue',
   'prefetch',
   'concurrency',
+  'breaker',
+  'rateLimit',
   'durable',
   'queueType',
   'arguments',
@@ -88,7 +98,17 @@ export function resolveConsumerOptions(
   if (options.queue.startsWith('amq.')) fail('queue', 'must not start with "amq." (reserved by RabbitMQ)');
 
   const prefetch = options.prefetch === undefined ? DEFAULT_PREFETCH : int('prefetch', options.prefetch, 1, MAX_PREFETCH);
-  const concurrency = options.concurrency === undefined ? prefetch : int('concurrency', options.concurrency, 1, MAX_PREFETCH);
+  let adaptive: PolicyFactory | undefined;
+  let concurrency: number;
+  if (typeof options.concurrency === 'object' && options.concurrency !== null) {
+    adaptive = adaptiveLimitPolicy(options.concurrency, prefetch, (problem) => fail('concurrency', problem));
+    concurrency = (options.concurrency as { adaptive: { max: number } }).adaptive.max;
+  } else {
+    concurrency = options.concurrency === undefined ? prefetch : int('concurrency', options.concurrency, 1, MAX_PREFETCH);
+  }
+  const breaker = options.breaker === undefined ? undefined : breakerPolicy(options.breaker, (problem) => fail('breaker', problem));
+  const rateLimit =
+    options.rateLimit === undefined ? undefined : rateLimitPolicy(options.rateLimit, (problem) => fail('rateLimit', problem));
   if (concurrency > prefetch)
     fail('concurrency', `(${concurrency}) must not exceed prefetch (${prefetch}): handlers beyond prefetch would never get a message`);
 
@@ -168,6 +188,9 @@ export function resolveConsumerOptions(
     queue: options.queue,
     prefetch,
     concurrency,
+    breaker,
+    rateLimit,
+    adaptive,
     durable,
     queueType,
     arguments: args,
