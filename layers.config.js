@@ -64,6 +64,7 @@ export default {
       'topology/', // declares queues and exchanges on a channel
       'operations/', // reads dead-letter queues with basic.get
       'publisher/ConfirmChannelSession.ts',
+      'publisher/QueueDepthProbe.ts', // the passive declares that read a limited queue's depth
       'consumer/ConsumerChannel.ts',
       'publisher/headerFrame.ts', // its test checks the sizes byte for byte against amqplib's own encoder
     ],

@@ -11,11 +11,23 @@
 // knows by id which orders were handled. An order is accounted for once it was charged or
 // dead-lettered; the worker gets SIGTERM only when every confirmed order is, and nothing waits
 // in a queue or a retry queue.
-import { execFile, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  deleteQueues,
+  fail,
+  HAS_RABBITMQCTL,
+  inspectQueue as inspectQueueOn,
+  logEntries,
+  oneLine,
+  pad,
+  run,
+  sleep,
+  spawnWorker,
+  stopWorker,
+} from './demo-kit.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DEMO_DIR = join(ROOT, '.demo');
@@ -44,7 +56,6 @@ const amqp = requireFromCore('amqplib');
 
 const URLS = process.env.WARREN_URL ?? process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const URL_ = URLS.split(',')[0].trim();
-const HAS_RABBITMQCTL = await commandExists('rabbitmqctl');
 
 let core;
 let worker;
@@ -107,14 +118,14 @@ Get one, then run \`npm start\` again:
 
   // 3. The worker, exactly as an app team runs it.
   mkdirSync(DEMO_DIR, { recursive: true });
-  const logFd = openSync(WORKER_LOG, 'w');
-  worker = spawn(process.execPath, [CLI, 'start', APP, '--only', WORKER_CONSUMER], {
-    cwd: ROOT,
-    env: { ...process.env, WARREN_URL: URLS, WARREN_LOG_FORMAT: 'json' },
-    stdio: ['ignore', logFd, logFd],
-  });
-  closeSync(logFd);
-  workerExit = new Promise((resolve) => worker.on('exit', (code, signal) => resolve({ code, signal })));
+  ({ worker, exit: workerExit } = spawnWorker({
+    root: ROOT,
+    cli: CLI,
+    app: APP,
+    args: ['--only', WORKER_CONSUMER],
+    logPath: WORKER_LOG,
+    urls: URLS,
+  }));
   console.log(
     `worker: node ${relative(ROOT, CLI)} start ${relative(ROOT, APP)} --only ${WORKER_CONSUMER}  (pid ${worker.pid}, logs in ${relative(ROOT, WORKER_LOG)})`,
   );
@@ -203,12 +214,7 @@ Get one, then run \`npm start\` again:
   const signalled = worker.exitCode === null && worker.signalCode === null;
   console.log(`\n${stopReason}${signalled ? ': sending SIGTERM to the worker' : ''}`);
   const stopAt = Date.now();
-  if (signalled) worker.kill('SIGTERM');
-  const exit = await Promise.race([workerExit, sleep(STOP_LIMIT_MS).then(() => undefined)]);
-  if (exit === undefined) {
-    worker.kill('SIGKILL');
-    await workerExit;
-  }
+  const exit = await stopWorker(worker, workerExit, STOP_LIMIT_MS);
   sampler.stop();
   const stopMs = Date.now() - stopAt;
 
@@ -241,17 +247,8 @@ summary
   process.exit(ok ? 0 : 1);
 }
 
-/** Passive declare on a throwaway channel: a missing queue closes the channel (404), not the connection. */
-async function inspectQueue(name) {
-  const channel = await connection.createChannel();
-  channel.on('error', () => undefined);
-  try {
-    const info = await channel.checkQueue(name);
-    await channel.close().catch(() => undefined);
-    return info;
-  } catch {
-    return undefined;
-  }
+function inspectQueue(name) {
+  return inspectQueueOn(connection, name);
 }
 
 async function countMessages(queues) {
@@ -379,20 +376,7 @@ async function waitForConsumers() {
 /** Lines of the worker's JSON log that matter to the summary. */
 function readWorkerLog() {
   const result = { retries: 0, recovered: 0, errors: [] };
-  let text = '';
-  try {
-    text = readFileSync(WORKER_LOG, 'utf8');
-  } catch {
-    return result;
-  }
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    let entry;
-    try {
-      entry = JSON.parse(line);
-    } catch {
-      continue;
-    }
+  for (const entry of logEntries(WORKER_LOG)) {
     if (typeof entry.msg === 'string' && /retrying later/.test(entry.msg)) result.retries++;
     if (entry.msg === 'order charged after a retry') result.recovered++;
     if (entry.level >= 50) result.errors.push(entry.msg);
@@ -400,18 +384,8 @@ function readWorkerLog() {
   return result;
 }
 
-async function deleteDemoQueues() {
-  const names = new Set(DEMO_QUEUES);
-  // Retry queues of other delays (RetryLater with its own delay) too.
-  const listed = await run('rabbitmqctl', ['-q', 'list_queues', 'name', '--no-table-headers']);
-  for (const line of listed?.split('\n') ?? []) {
-    const name = line.trim();
-    if (name.startsWith(`${QUEUE}.retry.`) || name.startsWith(`${CHARGED}.retry.`)) names.add(name);
-  }
-  const channel = await connection.createChannel();
-  channel.on('error', () => undefined);
-  for (const name of names) await channel.deleteQueue(name);
-  await channel.close().catch(() => undefined);
+function deleteDemoQueues() {
+  return deleteQueues(connection, DEMO_QUEUES);
 }
 
 function cleanup() {
@@ -420,11 +394,7 @@ function cleanup() {
 }
 
 async function cleanupOnce() {
-  if (worker !== undefined && worker.exitCode === null && worker.signalCode === null) {
-    worker.kill('SIGTERM');
-    await Promise.race([workerExit, sleep(STOP_LIMIT_MS)]);
-    if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
-  }
+  if (worker !== undefined) await stopWorker(worker, workerExit, STOP_LIMIT_MS);
   if (connection !== undefined) {
     try {
       await deleteDemoQueues();
@@ -443,33 +413,4 @@ async function interrupted(signal) {
   console.log(`\n${signal}: stopping the worker and cleaning up`);
   await cleanup();
   process.exit(130);
-}
-
-function fail(message) {
-  throw new Error(message);
-}
-
-function run(command, args) {
-  if (command === 'rabbitmqctl' && !HAS_RABBITMQCTL) return Promise.resolve(undefined);
-  return new Promise((resolve) => {
-    execFile(command, args, { timeout: 10_000 }, (error, stdout) => resolve(error ? undefined : stdout));
-  });
-}
-
-function commandExists(command) {
-  return new Promise((resolve) => {
-    execFile('sh', ['-c', `command -v ${command}`], (error) => resolve(!error));
-  });
-}
-
-function oneLine(error) {
-  return String(error?.message ?? error).split('\n')[0];
-}
-
-function pad(value, width) {
-  return String(value).padStart(width);
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

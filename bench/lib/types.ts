@@ -5,6 +5,8 @@ export interface BenchRow {
   value: number;
   unit: string;
   ratioToRaw: number;
+  /** Where a scenario compares a subject with the best of a sweep (the adaptive limit against static prefetch): value over that best's. */
+  ratioToBestStatic?: number;
 }
 
 export interface BenchContext {

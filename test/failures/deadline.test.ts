@@ -90,12 +90,12 @@ describe('deadlines', () => {
     const h = await TestHarness.start({ consumers: [HeaderBound] });
     try {
       const first = await h.publish(queue, { job: 1 }, { headers: { [DEADLINE_HEADER]: Date.now() + 300 } });
-      assert.equal(first.result, 'retried');
+      // The caller's own deadline passed: a retry is pointless, so it is dead-lettered as expired.
+      assert.deepEqual(first.outcome, { action: 'dead-letter', reason: 'expired' });
       assert.ok(first.durationMs < 1500, `aborted near the deadline (${first.durationMs} ms)`);
       assert.ok(aborted[0] instanceof DeadlineExceededError);
-      // A retry is a new start: the copy leaves the passed deadline behind, so it runs (and acks).
-      const second = await h.nextOutcome(first.messageId);
-      assert.deepEqual(second.outcome, { action: 'ack' });
+      const [dead] = await h.takeDeadLetters(queue);
+      assert.equal(dead?.properties.headers?.['x-warren-reason'], 'expired');
     } finally {
       await h.stop();
     }

@@ -447,10 +447,12 @@ describe('hardening: nothing lost at the edges', () => {
       const ids = await sendJobs(admin, queue, 'b', 300);
       for (let kill = 0; kill < 10; kill++) {
         await waitFor(
-          'consuming with a full window',
-          () => consumer?.state === 'consuming' && consumer.stats().inFlight === prefetch,
-          15_000,
-        );
+          'consuming with the window at least half full',
+          () => consumer?.state === 'consuming' && consumer.stats().inFlight >= prefetch / 2,
+          30_000,
+        ).catch((e: Error) => {
+          throw new Error(`${e.message} at kill ${kill}: ${JSON.stringify(consumer?.stats())}; handled ${handled.total}`);
+        });
         assert.equal(proxy.resetWhere(':consume'), 1);
         await waitFor('the loss noticed', () => consumer?.state !== 'consuming', 5000);
       }
@@ -482,7 +484,9 @@ describe('hardening: nothing lost at the edges', () => {
     const app = await startTestApp({ name, consumers: [Idle] }, { urls: proxy.url(BROKER_URL), heartbeatSec: 60, liveness: false });
     try {
       const consumer = app.consumers[0];
-      assert.equal(await channelsOf(`${name}:consume`), 1);
+      // The consumer's channel, and the app's own (cancel notices for requests).
+      const before = await channelsOf(`${name}:consume`);
+      assert.equal(before, 2);
       // The broker cancels the consumer (queue deleted); the reopen stalls on the network...
       const interrupted = new Promise<void>((resolve) => app.events.on('consumerInterrupted', () => resolve()));
       await admin.channel.deleteQueue(queue);
@@ -493,8 +497,8 @@ describe('hardening: nothing lost at the edges', () => {
       await consumer?.stop(0);
       proxy.resume();
       await waitFor('the late channel opened', () => consumer?.stats().channelOpens === 2, 10_000);
-      await waitFor('and closed again', async () => (await channelsOf(`${name}:consume`)) === 0, 5000).catch(() => undefined);
-      assert.equal(await channelsOf(`${name}:consume`), 0, 'no channel left on the live connection');
+      await waitFor('and closed again', async () => (await channelsOf(`${name}:consume`)) === before - 1, 5000).catch(() => undefined);
+      assert.equal(await channelsOf(`${name}:consume`), before - 1, "no consumer channel left on the live connection, only the app's own");
     } finally {
       proxy.resume();
       await app.stop(0);

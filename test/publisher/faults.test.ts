@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createPublisher, PublishNackedError, PublishUnconfirmedError, TopologyError, UnroutableError } from '@warren/core';
+import {
+  createPublisher,
+  DownstreamFullError,
+  PublishNackedError,
+  PublishUnconfirmedError,
+  TopologyError,
+  UnroutableError,
+} from '@warren/core';
 import { BrokerAdmin, closeConnectionsNamed, uniqueName, waitFor } from '@warren/testing';
 import { BROKER_URL } from '../support/broker.js';
 import { drainIds, OutcomeLog } from './helpers.js';
@@ -27,17 +34,23 @@ test('mandatory to an unbound routing key rejects with UnroutableError; unroutab
   }
 });
 
-test('a full queue with x-overflow reject-publish nacks: PublishNackedError', async () => {
+test('a full queue with x-overflow reject-publish nacks: DownstreamFullError straight to it, PublishNackedError through an exchange', async () => {
   const admin = await BrokerAdmin.open();
   const queue = uniqueName('pub.full');
   admin.trackQueue(queue);
   const publisher = await createPublisher({ urls: BROKER_URL, appName: queue });
   try {
     await admin.channel.assertQueue(queue, { durable: true, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+    await admin.channel.bindQueue(queue, 'amq.direct', queue);
     await publisher.send(queue, { n: 1 });
-    await assert.rejects(publisher.send(queue, { n: 2 }), PublishNackedError);
+    await assert.rejects(
+      publisher.send(queue, { n: 2 }),
+      (e: unknown) => e instanceof DownstreamFullError && e.by === 'broker' && e.queue === queue,
+    );
+    // Through an exchange, other queues may have taken it: only "nacked" can be said.
+    await assert.rejects(publisher.publish('amq.direct', queue, { n: 3 }), PublishNackedError);
     assert.equal(await admin.depth(queue), 1);
-    assert.equal(publisher.stats().nacked, 1);
+    assert.deepEqual([publisher.stats().downstreamFull, publisher.stats().nacked], [1, 1]);
     assert.equal(publisher.state, 'ready');
   } finally {
     await publisher.close();

@@ -34,6 +34,7 @@ export {
 } from './errors/handlerErrors.js';
 export {
   BrokerBlockedError,
+  DownstreamFullError,
   InvalidPublishError,
   PublisherClosedError,
   PublishNackedError,
@@ -41,6 +42,13 @@ export {
   PublishUnconfirmedError,
   UnroutableError,
 } from './errors/publishErrors.js';
+export {
+  NoResponderError,
+  RemoteError,
+  ReplyLostError,
+  RequestCancelledError,
+  RequestTimeoutError,
+} from './errors/requestErrors.js';
 export type { WarrenErrorCode } from './errors/WarrenError.js';
 export { ClosedError, ConfigError, ConnectionError, TopologyError, WarrenError } from './errors/WarrenError.js';
 export type { ConsumerState, WarrenEvents } from './events/events.js';
@@ -51,7 +59,7 @@ export { createLogger, silentLogger } from './logging/logger.js';
 export { HEADER } from './message/headers.js';
 export type { DeliveryFields, MessageContext, MessageProperties } from './message/MessageContext.js';
 export type { AdaptiveLimitOptions, LimitPolicy } from './middleware/adaptiveLimit.js';
-export type { BreakerOptions } from './middleware/breaker.js';
+export type { BreakerOptions, BreakerState } from './middleware/breaker.js';
 export { CircuitBreaker } from './middleware/breaker.js';
 export { ConcurrencyLimit } from './middleware/concurrencyLimit.js';
 export { DEADLINE_HEADER, Deadline } from './middleware/deadline.js';

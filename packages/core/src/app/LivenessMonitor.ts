@@ -112,7 +112,7 @@ export class LivenessMonitor {
     const s = consumer.stats();
     // Paused, recovering or stopping consumers are not expected to receive; a full prefetch
     // window means the broker is right to send nothing.
-    const eligible = s.state === 'consuming' && s.inFlight < consumer.options.prefetch && consumer.msIdle >= this.#stalledAfterMs;
+    const eligible = s.state === 'consuming' && s.inFlight < consumer.prefetchNow && consumer.msIdle >= this.#stalledAfterMs;
     const ready = eligible ? await consumer.readyMessages() : 0;
     const stalled = ready !== undefined && ready > 0;
     const was = this.#stalled.has(consumer.name);

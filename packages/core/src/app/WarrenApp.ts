@@ -2,11 +2,13 @@ import 'reflect-metadata';
 import { Container } from 'inversify';
 import { type BrokerUrlOptions, DEFAULT_URL, resolveBrokerUrls } from '../connection/brokerUrl.js';
 import { ConnectionManager, type ReconnectOptions } from '../connection/ConnectionManager.js';
+import { FanoutSubscription } from '../consumer/ConsumerChannel.js';
 import { ConsumerRuntime, type ConsumerStats, type MessageHandler } from '../consumer/ConsumerRuntime.js';
 import { ClosedError, ConfigError, type WarrenError } from '../errors/WarrenError.js';
 import type { WarrenEvents } from '../events/events.js';
 import { TypedEvents } from '../events/TypedEvents.js';
 import { createLogger, type Logger } from '../logging/logger.js';
+import { CANCEL_EXCHANGE } from '../message/headers.js';
 import { Publisher, type PublisherOptions } from '../publisher/Publisher.js';
 import { checkDeadlinesAgainstBroker } from './checkDeadlines.js';
 import type { AppDefinition } from './defineApp.js';
@@ -76,6 +78,7 @@ export class WarrenApp {
   #consumerTimeoutMs: number | undefined;
   #fatal: WarrenError | undefined;
   readonly #liveness: LivenessMonitor | undefined;
+  readonly #cancelNotices: FanoutSubscription;
   #starting: Promise<void> | undefined;
   #stopping: Promise<StopReport> | undefined;
 
@@ -99,6 +102,13 @@ export class WarrenApp {
     this.log = parts.log;
     this.#consumeConnection = parts.consumeConnection;
     this.#publishConnection = parts.publishConnection;
+    // Requests' callers that give up say so on warren.cancel: the handler's signal aborts.
+    this.#cancelNotices = new FanoutSubscription(
+      this.#consumeConnection,
+      CANCEL_EXCHANGE,
+      (content) => this.#onCancelNotice(content),
+      (error) => this.log.warn({ err: error.message }, 'cannot listen for cancel notices; cancelled requests run to their deadline'),
+    );
     for (const c of [this.#consumeConnection, this.#publishConnection]) {
       c.events.on('blocked', (reason) => this.events.emit('blocked', c.role, reason));
       c.events.on('unblocked', () => this.events.emit('unblocked', c.role));
@@ -127,7 +137,9 @@ export class WarrenApp {
     };
     const consumeConnection = new ConnectionManager({ ...connectionOptions, role: 'consume' });
     const publishConnection = new ConnectionManager({ ...connectionOptions, role: 'publish' });
-    const publisher = new Publisher({ ...options.publisher, connection: publishConnection, appName, logger: log });
+    // The app's own publisher options (its `limits`, say), then the run's on top; checked here, before any connection.
+    const publisherOptions = { ...definition.publisher, ...options.publisher };
+    const publisher = new Publisher({ ...publisherOptions, connection: publishConnection, appName, logger: log });
 
     const container = new Container();
     container.bind(Publisher).toConstantValue(publisher);
@@ -199,7 +211,7 @@ export class WarrenApp {
       }),
       state: this.#state,
       liveness,
-      publisher: { state: this.publisher.state, inFlight: p.inFlight, buffered: p.buffered },
+      publisher: { state: this.publisher.state, inFlight: p.inFlight, buffered: p.buffered, held: p.held, limits: this.publisher.limits() },
       consumers: this.consumers.map((c) => {
         const d = c.describe();
         return {
@@ -208,6 +220,7 @@ export class WarrenApp {
           state: c.state,
           intakeOff: c.stats().intakeOff,
           inFlight: c.stats().inFlight,
+          acked: c.stats().acked,
           prefetch: c.options.prefetch,
           policies: d.policies as AppHealth['consumers'][number]['policies'],
         };
@@ -238,6 +251,7 @@ export class WarrenApp {
       await checkDeadlinesAgainstBroker(this.consumers, this.#consumeConnection.brokerAddress, this.#consumerTimeoutMs);
       this.#assertStarting();
       await this.publisher.start();
+      await this.#cancelNotices.start();
       for (const c of this.consumers) {
         this.#assertStarting();
         await c.start();
@@ -250,12 +264,25 @@ export class WarrenApp {
       // Consumers already started must not keep handling while the app reports failure.
       await Promise.all(this.consumers.map((c) => c.stop(0)));
       await this.publisher.close(0).catch(() => undefined);
+      await this.#cancelNotices.close();
       await this.#closeConnections();
       throw error;
     }
     this.#state = 'running';
     this.#liveness?.start();
     this.log.info({ consumers: this.consumers.map((c) => c.describe()) }, 'warren app running');
+  }
+
+  #onCancelNotice(content: Buffer): void {
+    let notice: { correlationId?: unknown; deadline?: unknown };
+    try {
+      notice = JSON.parse(content.toString('utf8'));
+    } catch {
+      return;
+    }
+    if (typeof notice?.correlationId !== 'string') return;
+    const deadline = typeof notice.deadline === 'number' ? notice.deadline : Date.now() + 60_000;
+    for (const c of this.consumers) c.cancelRequest(notice.correlationId, deadline);
   }
 
   /** A fatal connection error has failed the app, or stop() was called: start() goes no further. */
@@ -286,6 +313,7 @@ export class WarrenApp {
     this.#liveness?.stop();
     this.log.info('stopping: intake stopped, finishing in-flight work');
     await Promise.all(this.consumers.map((c) => c.stop(graceMs)));
+    await this.#cancelNotices.close();
     await this.publisher.close();
     await this.#closeConnections();
     const consumers: Record<string, ConsumerStats> = {};

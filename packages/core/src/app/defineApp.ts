@@ -1,6 +1,10 @@
 import type { Container } from 'inversify';
 import type { Worker } from '../consumer/Worker.js';
 import type { Policy } from '../middleware/Middleware.js';
+import type { PublisherOptions } from '../publisher/PublisherOptions.js';
+
+/** The app's Publisher options an app may set: not where it connects (the app's connection), nor its logger. */
+export type AppPublisherOptions = Omit<PublisherOptions, 'url' | 'urls' | 'connection' | 'logger'>;
 
 /** A class decorated with `@Consumer`, extending `Worker`. */
 export type ConsumerClass = abstract new (...args: never[]) => Worker<never>;
@@ -12,6 +16,11 @@ export interface AppDefinition {
   consumers: readonly ConsumerClass[];
   /** Binds the consumers' dependencies. `Publisher` and `Logger` are bound already. */
   configure?: (container: Container) => unknown;
+  /**
+   * Options of the app's Publisher (the one handlers inject), such as `limits` on the queues the
+   * handlers publish to; `AppRunOptions.publisher` overrides them one by one.
+   */
+  publisher?: AppPublisherOptions;
   /** Default grace period for in-flight handlers at shutdown. Default 10 000 ms. */
   shutdownGraceMs?: number;
   /**

@@ -1,3 +1,4 @@
+import type { QueueDepthView } from '../publisher/QueueDepthLimits.js';
 import type { LivenessReport } from './LivenessMonitor.js';
 import type { AppState } from './WarrenApp.js';
 
@@ -6,7 +7,8 @@ export interface AppHealth {
   status: HealthStatus;
   state: AppState;
   liveness: LivenessReport;
-  publisher: { state: string; inFlight: number; buffered: number };
+  /** `held`: publishes waiting for room in a queue at its mark; `limits`: each limited queue's mark, depth and state. */
+  publisher: { state: string; inFlight: number; buffered: number; held: number; limits: QueueDepthView[] };
   consumers: Array<{
     name: string;
     queue: string;
@@ -14,6 +16,8 @@ export interface AppHealth {
     /** Why the consumer takes no messages right now (null: it does). */
     intakeOff: string | null;
     inFlight: number;
+    /** Messages handled and acked since start. */
+    acked: number;
     prefetch: number;
     /** Each policy's `describe()`: Warren's deadline and concurrency limit, and the app's own. */
     policies: Array<{ name: string } & Record<string, unknown>>;

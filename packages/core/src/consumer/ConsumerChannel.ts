@@ -3,7 +3,11 @@ import type { ConnectionManager } from '../connection/ConnectionManager.js';
 import type { ReceivedMessage } from '../message/MessageContext.js';
 import type { ResolvedConsumerOptions } from '../options/resolveConsumerOptions.js';
 import { declareConsumerTopology } from '../topology/declareConsumerTopology.js';
+import { type LivePrefetchMechanism, livePrefetchMechanism } from './livePrefetch.js';
 import { BROKER_REPLY_MS, within } from './wait.js';
+
+/** Where deliveries go, with the generation of the channel they arrived on. */
+type OnMessage = (message: ReceivedMessage, generation: number) => void;
 
 /** What the consumer hears from its channel. */
 export interface ChannelListener {
@@ -27,6 +31,12 @@ export class ConsumerChannel {
   #subscribing: Promise<void> | undefined;
   #opens = 0;
   #prefetch: number;
+  #mechanism: LivePrefetchMechanism = 'resubscribe';
+  /** The window the broker has for this channel's subscription now (what was last applied). */
+  #applied = 0;
+  /** setPrefetch() changes, one after another. */
+  #prefetchChange: Promise<void> = Promise.resolve();
+  #onMessage: OnMessage | undefined;
 
   constructor(
     readonly connection: ConnectionManager,
@@ -84,7 +94,11 @@ export class ConsumerChannel {
     });
     try {
       await declareConsumerTopology(channel, this.options, delaysMs);
-      await channel.prefetch(this.#prefetch);
+      this.#mechanism = livePrefetchMechanism(channel.connection.serverProperties ?? {}, this.options);
+      await channel.prefetch(this.#perConsumer());
+      // A window narrowed before this open (a reconnect, or a policy at start): the channel-wide limit.
+      if (this.#mechanism === 'global' && this.#prefetch < this.options.prefetch) await channel.prefetch(this.#prefetch, true);
+      this.#applied = this.#prefetch;
     } catch (error) {
       if (generation === this.#generation) this.#generation++;
       await channel.close().catch(() => undefined);
@@ -99,28 +113,44 @@ export class ConsumerChannel {
     return true;
   }
 
+  /** Ready messages and consumers of the queue (a passive declare on a side channel); undefined if it cannot tell within 5 s. */
+  async queueStats(): Promise<{ ready: number; consumers: number } | undefined> {
+    let answer: { ready: number; consumers: number } | undefined;
+    const asked = withSideChannel(this.connection, async (ch) => {
+      const q = await ch.checkQueue(this.options.queue);
+      answer = { ready: q.messageCount, consumers: q.consumerCount };
+    });
+    await within(asked, 5000);
+    return answer;
+  }
+
   /** Subscribes; deliveries carry the generation they arrived on. */
-  async consume(onMessage: (message: ReceivedMessage, generation: number) => void): Promise<void> {
+  async consume(onMessage: OnMessage): Promise<void> {
     const channel = this.#channel;
     if (channel === undefined || this.isConsuming) return;
-    const generation = this.#generation;
-    const subscribing = channel
-      .consume(
-        this.options.queue,
-        (msg) => {
-          // null is a broker cancel; the channel's 'cancel' event handles it.
-          if (msg !== null) onMessage(msg as unknown as ReceivedMessage, generation);
-        },
-        { noAck: false },
-      )
-      .then((ok) => {
-        if (generation === this.#generation) this.#tag = ok.consumerTag;
-      });
-    this.#subscribing = subscribing;
+    this.#onMessage = onMessage;
+    await this.#changeSubscription(this.#subscribe(channel, this.#generation, onMessage));
+  }
+
+  async #subscribe(channel: Channel, generation: number, onMessage: OnMessage): Promise<void> {
+    const ok = await channel.consume(
+      this.options.queue,
+      (msg) => {
+        // null is a broker cancel; the channel's 'cancel' event handles it.
+        if (msg !== null) onMessage(msg as unknown as ReceivedMessage, generation);
+      },
+      { noAck: false },
+    );
+    if (generation === this.#generation) this.#tag = ok.consumerTag;
+  }
+
+  /** While a subscription is being made or swapped, the consumer counts as consuming, and cancel() waits for it. */
+  async #changeSubscription(change: Promise<void>): Promise<void> {
+    this.#subscribing = change;
     try {
-      await subscribing;
+      await change;
     } finally {
-      if (this.#subscribing === subscribing) this.#subscribing = undefined;
+      if (this.#subscribing === change) this.#subscribing = undefined;
     }
   }
 
@@ -140,18 +170,63 @@ export class ConsumerChannel {
    * before it. amqplib sends acks on its next write; a process that dies at once would lose them.
    */
   async roundTrip(): Promise<void> {
-    await this.#channel?.prefetch(this.#prefetch).catch(() => undefined);
+    await this.#channel?.prefetch(this.#perConsumer()).catch(() => undefined);
+  }
+
+  /** How this channel changes a live window: see livePrefetch.ts. */
+  get prefetchMechanism(): LivePrefetchMechanism {
+    return this.#mechanism;
   }
 
   /**
-   * Changes the prefetch window of the live subscription. RabbitMQ applies a per-consumer
-   * basic.qos only to consumers started after it, so the new value is set and then taken up by
-   * the subscription: see docs/lifecycle.md ("a live prefetch window").
+   * Changes the prefetch window of the live subscription, up to the configured prefetch. RabbitMQ
+   * applies a per-consumer basic.qos only to consumers started after it, so the window moves by a
+   * channel-wide (global) qos or by re-subscribing: see livePrefetch.ts and docs/lifecycle.md
+   * ("A live prefetch window"). Kept across reopens; without a channel, the next open applies it.
    */
   async setPrefetch(n: number): Promise<void> {
-    if (!(Number.isInteger(n) && n >= 1 && n <= 65_535)) throw new RangeError(`prefetch must be a whole number from 1 to 65535, got ${n}`);
+    const most = this.options.prefetch;
+    if (!(Number.isInteger(n) && n >= 1 && n <= most)) throw new RangeError(`prefetch must be a whole number from 1 to ${most}, got ${n}`);
     this.#prefetch = n;
-    await this.#channel?.prefetch(n).catch(() => undefined);
+    this.#prefetchChange = this.#prefetchChange.then(() => this.#applyPrefetch());
+    await this.#prefetchChange;
+  }
+
+  /** The per-consumer qos a subscription is made with: the ceiling under a global window, else the window itself. */
+  #perConsumer(): number {
+    return this.#mechanism === 'global' ? this.options.prefetch : this.#prefetch;
+  }
+
+  async #applyPrefetch(): Promise<void> {
+    const channel = this.#channel;
+    const n = this.#prefetch;
+    if (channel === undefined || n === this.#applied) return;
+    const generation = this.#generation;
+    try {
+      if (this.#mechanism === 'global') {
+        // At the ceiling the channel-wide limit is lifted (0): the broker then checks no channel limit per delivery.
+        await channel.prefetch(n < this.options.prefetch ? n : 0, true);
+      } else {
+        await channel.prefetch(n);
+        // A subscription being made may have been asked for before this qos: swap it once made.
+        await this.#subscribing?.catch(() => undefined);
+        const tag = this.#tag;
+        if (tag !== undefined && this.#subscribing === undefined && this.#onMessage !== undefined) {
+          await this.#changeSubscription(this.#resubscribe(channel, generation, tag, this.#onMessage));
+        }
+      }
+      if (generation === this.#generation) this.#applied = n;
+    } catch {
+      // The channel died: its reopen applies the window.
+    }
+  }
+
+  /** Swaps the subscription for one made under the new per-consumer qos; deliveries of the old one stay valid. */
+  async #resubscribe(channel: Channel, generation: number, tag: string, onMessage: OnMessage): Promise<void> {
+    await channel.cancel(tag);
+    if (generation !== this.#generation || this.#tag !== tag) return;
+    this.#tag = undefined;
+    await this.#subscribe(channel, generation, onMessage);
   }
 
   /** ack, or nack with or without requeue, on the delivery's own channel; false if that channel is gone. */
@@ -188,5 +263,55 @@ export async function withSideChannel<T>(connection: ConnectionManager, fn: (cha
     return await fn(channel);
   } finally {
     void within(channel.close(), BROKER_REPLY_MS);
+  }
+}
+
+/**
+ * A subscription to a fanout exchange through an exclusive, server-named queue of this process's
+ * own: notices meant for every worker (a request's cancel). Restored after each reconnect; a
+ * failure to set it up is logged, never fatal (what it carries is best effort).
+ */
+export class FanoutSubscription {
+  #channel: Channel | undefined;
+  #closed = false;
+  readonly #disposables: Array<{ dispose(): void }> = [];
+
+  constructor(
+    readonly connection: ConnectionManager,
+    readonly exchange: string,
+    readonly onMessage: (content: Buffer) => void,
+    readonly onProblem: (error: Error) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    this.#disposables.push(this.connection.events.on('connected', () => void this.#open()));
+    await this.#open();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const d of this.#disposables.splice(0)) d.dispose();
+    const channel = this.#channel;
+    this.#channel = undefined;
+    if (channel !== undefined) await within(channel.close(), BROKER_REPLY_MS);
+  }
+
+  async #open(): Promise<void> {
+    if (this.#closed || this.connection.state !== 'connected') return;
+    try {
+      const channel = await this.connection.createChannel();
+      channel.on('error', () => undefined);
+      await channel.assertExchange(this.exchange, 'fanout', { durable: true });
+      const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
+      await channel.bindQueue(queue, this.exchange, '');
+      await channel.consume(queue, (msg) => msg !== null && this.onMessage(msg.content), { noAck: true });
+      if (this.#closed) {
+        await within(channel.close(), BROKER_REPLY_MS);
+        return;
+      }
+      this.#channel = channel;
+    } catch (error) {
+      this.onProblem(error as Error);
+    }
   }
 }

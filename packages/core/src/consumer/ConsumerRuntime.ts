@@ -6,39 +6,19 @@ import type { Logger } from '../logging/logger.js';
 import type { ConsumerHost, Policy } from '../middleware/Middleware.js';
 import type { ResolvedConsumerOptions } from '../options/resolveConsumerOptions.js';
 import { deadLetterQueueName } from '../topology/names.js';
-import { ConsumerChannel, withSideChannel } from './ConsumerChannel.js';
+import { ConsumerChannel } from './ConsumerChannel.js';
+import type { ConsumerStats, IntakeOff } from './ConsumerStats.js';
 import { Dispatcher, type MessageHandler } from './Dispatcher.js';
 import { InFlight } from './InFlight.js';
 import { InterruptedDeliveries, identityOf } from './InterruptedDeliveries.js';
 import { describeFailure } from './outcome.js';
 import { Reopener } from './Reopener.js';
+import { Replier } from './Replier.js';
 import type { Republisher } from './Republisher.js';
-import { type SettleCounts, Settler } from './Settler.js';
+import { Settler } from './Settler.js';
 import { SuspectIsolator } from './SuspectIsolator.js';
-import { within } from './wait.js';
 
-export type { MessageHandler };
-
-/** Why intake is off; undefined while the consumer takes messages. */
-export type IntakeOff = 'stopping' | 'paused' | 'isolating' | 'recovering';
-
-export interface ConsumerStats extends SettleCounts {
-  state: ConsumerState;
-  /** Why intake is off right now (null: taking messages), and who paused it. */
-  intakeOff: IntakeOff | null;
-  pausedBy: string[];
-  received: number;
-  inFlight: number;
-  /** Times suspects (messages in flight when a worker died) were run alone. */
-  isolations: number;
-  /** Handlers that finished after their deadline; their results were discarded. */
-  lateResults: number;
-  /** Deliveries the last stop() could not settle (they went back to the queue with the channel). */
-  leftUnsettledAtStop: number;
-  /** Most handlers seen running at once. */
-  maxConcurrent: number;
-  channelOpens: number;
-}
+export type { ConsumerStats, IntakeOff, MessageHandler };
 
 export interface ConsumerDeps {
   connection: ConnectionManager;
@@ -72,6 +52,7 @@ export class ConsumerRuntime {
   readonly #isolator: SuspectIsolator;
   readonly #dispatcher: Dispatcher;
   readonly #reopener: Reopener;
+  readonly #replier: Replier;
   readonly #stopSignal = new AbortController();
   readonly #pausedBy = new Set<string>();
   readonly #subscriptions: Disposable[] = [];
@@ -126,6 +107,7 @@ export class ConsumerRuntime {
       intakeChanged: () => this.#intakeChanged(),
       process: (d) => this.#dispatcher.process(d),
     });
+    this.#replier = new Replier(deps.republisher, this.#log);
     this.#dispatcher = new Dispatcher({
       options,
       handler,
@@ -136,6 +118,7 @@ export class ConsumerRuntime {
       log: this.#log,
       host: this.#host(),
       appPolicies: deps.appPolicies ?? [],
+      replier: this.#replier,
     });
   }
 
@@ -144,6 +127,10 @@ export class ConsumerRuntime {
   }
   get state(): ConsumerState {
     return this.#state;
+  }
+  /** The prefetch window at the broker now: the configured one, or what a policy (the adaptive limit) made it. */
+  get prefetchNow(): number {
+    return this.#channel.prefetch;
   }
   /** ms since this consumer last got a delivery or (re)started consuming, whichever is later. */
   get msIdle(): number {
@@ -163,6 +150,9 @@ export class ConsumerRuntime {
       leftUnsettledAtStop: this.#leftUnsettled,
       maxConcurrent: this.#dispatcher.limit.maxSeen,
       channelOpens: this.#channel.opens,
+      replies: this.#replier.replies,
+      errorReplies: this.#replier.errorReplies,
+      cancelledBeforeStart: this.#dispatcher.cancelledBeforeStart,
     };
   }
 
@@ -180,14 +170,19 @@ export class ConsumerRuntime {
     };
   }
 
+  /** A request's caller gave up: stop work on it (see Dispatcher.cancel). */
+  cancelRequest(correlationId: string, deadline: number): void {
+    this.#dispatcher.cancel(correlationId, deadline);
+  }
+
   /** Ready messages in this consumer's queue (a passive declare); undefined if it cannot tell within 5 s. */
   async readyMessages(): Promise<number | undefined> {
-    let answer: number | undefined;
-    const asked = withSideChannel(this.#deps.connection, async (ch) => {
-      answer = (await ch.checkQueue(this.options.queue)).messageCount;
-    });
-    await within(asked, 5000);
-    return answer;
+    return (await this.queueStats())?.ready;
+  }
+
+  /** Ready messages and consumers of this consumer's queue (a passive declare); undefined if it cannot tell within 5 s. */
+  queueStats(): Promise<{ ready: number; consumers: number } | undefined> {
+    return this.#channel.queueStats();
   }
 
   /** Declares topology, opens the channel and starts consuming; re-does all of it after each reconnect. */
@@ -241,6 +236,9 @@ export class ConsumerRuntime {
     this.#setState('stopping');
     this.#reopener.cancel();
     await this.#intakeChanged();
+    // Intake is off: a delivery still waiting in a policy (for a slot, a token, a probe) is not
+    // in-flight work. It goes back to the queue now, uncounted, instead of starting during the grace.
+    for (const d of this.#inFlight) if (!d.started) d.abort(SHUTDOWN_ABORT, 'shutdown');
     if (!(await this.#inFlight.waitForDrain(graceMs))) {
       this.#log.warn({ inFlight: this.#inFlight.size, graceMs }, 'grace period over: aborting in-flight handlers');
       for (const d of this.#inFlight) d.abort(SHUTDOWN_ABORT, 'shutdown');
@@ -329,6 +327,7 @@ export class ConsumerRuntime {
       resume: (reason) => this.resume(reason),
       prefetchNow: () => this.#channel.prefetch,
       setPrefetch: (n) => this.#channel.setPrefetch(n),
+      queueStats: () => this.queueStats(),
       emit: (policy, event, detail = {}) => this.#deps.events.emit('policy', o.name, policy, event, detail),
     };
   }

@@ -8,6 +8,9 @@ import type { Delivery } from './Delivery.js';
 import { describeFailure } from './outcome.js';
 import type { Republisher } from './Republisher.js';
 
+/** A copy stands for a message already taken in, not new work: the publisher's `limits` never hold it (a held copy would hold its delivery's settle). */
+const COPY = { ignoreLimits: true } as const;
+
 /**
  * Sends the copies a consumer makes of its deliveries (retries, dead letters, counted
  * redeliveries, put-backs) through the app's publisher, and keeps the queues they go to: the
@@ -43,14 +46,18 @@ export class CopySender {
   ): Promise<void> {
     const republisher = this.#d.republisher;
     try {
-      await republisher.send(queue, delivery.body, { ...copyOptions(delivery.message, warrenHeaders, keepDeadline), ...publish });
+      await republisher.send(queue, delivery.body, { ...copyOptions(delivery.message, warrenHeaders, keepDeadline), ...publish, ...COPY });
     } catch (error) {
       if (!(error instanceof InvalidPublishError)) throw error;
       this.#d.log.warn(
         { messageId: delivery.messageId, err: error.message },
         'a copy of this message cannot be sent with all its headers; sending it without those that cannot be',
       );
-      await republisher.send(queue, delivery.body, { ...copyOptions(delivery.message, warrenHeaders, keepDeadline, true), ...publish });
+      await republisher.send(queue, delivery.body, {
+        ...copyOptions(delivery.message, warrenHeaders, keepDeadline, true),
+        ...publish,
+        ...COPY,
+      });
     }
   }
 

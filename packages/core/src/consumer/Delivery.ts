@@ -7,7 +7,7 @@ import type { Outcome } from './outcome.js';
 const EMPTY_HEADERS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** Why a delivery's signal aborted: a policy (a deadline among them), shutdown's grace period running out, or its channel died. */
-export type AbortCause = 'policy' | 'shutdown' | 'channel-lost';
+export type AbortCause = 'policy' | 'shutdown' | 'channel-lost' | 'cancelled';
 
 /**
  * One delivery on its way through a consumer: the handler's MessageContext and the policies'
@@ -30,6 +30,8 @@ export class Delivery<T = unknown> implements MessageContext<T>, ConsumeContext<
   started = false;
   /** What was really done when it differs from the decision (a copy could not be written). */
   carriedOut: Outcome | undefined;
+  /** What the handler returned: the reply, when the message is a request. */
+  result: unknown;
 
   constructor(
     readonly message: ReceivedMessage,

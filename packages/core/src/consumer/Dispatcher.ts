@@ -1,4 +1,6 @@
+import { RequestCancelledError } from '../errors/requestErrors.js';
 import type { Logger } from '../logging/logger.js';
+import { withMessageDeadline } from '../message/deadlineScope.js';
 import type { ReceivedMessage } from '../message/MessageContext.js';
 import type { LimitPolicy } from '../middleware/adaptiveLimit.js';
 import { ConcurrencyLimit } from '../middleware/concurrencyLimit.js';
@@ -11,6 +13,7 @@ import { decodeBody } from './decode.js';
 import type { InFlight } from './InFlight.js';
 import { type InterruptedDeliveries, identityOf } from './InterruptedDeliveries.js';
 import { decideOutcome, describeFailure, type Ending, SUCCEEDED } from './outcome.js';
+import type { Replier } from './Replier.js';
 import { classifyDelivery } from './redelivery.js';
 import type { Settler } from './Settler.js';
 import type { SuspectIsolator } from './SuspectIsolator.js';
@@ -18,7 +21,7 @@ import { validatePayload } from './validate.js';
 
 /** What a consumer class must have: the app's `Worker` subclasses do. */
 export interface MessageHandler {
-  handle(payload: unknown, ctx: Delivery): Promise<void> | void;
+  handle(payload: unknown, ctx: Delivery): unknown;
 }
 
 export interface DispatcherDeps {
@@ -31,7 +34,12 @@ export interface DispatcherDeps {
   log: Logger;
   host: ConsumerHost;
   appPolicies: readonly Policy[];
+  replier: Replier;
 }
+
+const CANCELLED = new RequestCancelledError("the request's caller cancelled it");
+/** Cancel notices kept for requests not yet arrived. */
+const MAX_CANCELLED = 10_000;
 
 /**
  * The way of one delivery through a consumer:
@@ -56,6 +64,9 @@ export class Dispatcher {
   readonly policies: readonly Middleware[];
   received = 0;
   lastDeliveryAt = 0;
+  /** Requests dropped on arrival: their caller had already cancelled them. */
+  cancelledBeforeStart = 0;
+  readonly #cancelled = new Map<string, number>();
   readonly #d: DispatcherDeps;
   readonly #pipeline: Next;
 
@@ -100,6 +111,9 @@ export class Dispatcher {
       work = settler.settle(delivery, { action: 'dead-letter', reason: 'redelivery-limit' }, why);
     } else if (intake.action === 'count') {
       work = settler.countRedelivery(delivery, intake.redeliveries, (d) => this.process(d));
+    } else if (this.#cancelled.size > 0 && this.#wasCancelled(message)) {
+      this.cancelledBeforeStart++;
+      work = settler.settle(delivery, { action: 'ack' }, undefined);
     } else if (intake.suspect || isolator.active) {
       isolator.take(delivery, intake.suspect);
       return;
@@ -118,16 +132,55 @@ export class Dispatcher {
       await this.#pipeline(delivery);
     } catch (error) {
       // Whatever was thrown, `undefined` included, is a failure: only a fulfilled handler acks.
-      ending = { ok: false, error, started: delivery.started, interruptedByShutdown: delivery.abortCause === 'shutdown' };
+      const cause = delivery.abortCause;
+      ending = {
+        ok: false,
+        error,
+        started: delivery.started,
+        interruptedByShutdown: cause === 'shutdown',
+        cancelledByCaller: cause === 'cancelled',
+        isRequest: delivery.properties.replyTo !== undefined,
+      };
     }
-    await this.#d.settler.settle(delivery, decideOutcome(ending, delivery.attempt, options.retry), ending.ok ? undefined : ending.error);
+    const outcome = decideOutcome(ending, delivery.attempt, options.retry);
+    const error = ending.ok ? undefined : ending.error;
+    if (delivery.properties.replyTo !== undefined) this.#d.replier.answer(delivery, outcome, ending);
+    await this.#d.settler.settle(delivery, outcome, error);
+  }
+
+  /**
+   * A request's caller gave up (a cancel notice): its handler's signal aborts, or, if it has not
+   * arrived yet, it is dropped when it does (until its deadline).
+   */
+  cancel(correlationId: string, deadline: number): void {
+    for (const d of this.#d.inFlight) {
+      if (d.properties.correlationId === correlationId && d.properties.replyTo !== undefined) {
+        d.abort(CANCELLED, 'cancelled');
+        return;
+      }
+    }
+    if (deadline <= Date.now()) return;
+    this.#cancelled.set(correlationId, deadline);
+    // Bounded: the oldest notices go first (their requests have most likely expired anyway).
+    if (this.#cancelled.size > MAX_CANCELLED) this.#cancelled.delete(this.#cancelled.keys().next().value as string);
+  }
+
+  /** Whether a request arriving now was cancelled before it came. */
+  #wasCancelled(message: ReceivedMessage): boolean {
+    const id = message.properties.correlationId;
+    if (id === undefined || !this.#cancelled.has(id)) return false;
+    this.#cancelled.delete(id);
+    return true;
   }
 
   readonly #callHandler: Next = async (ctx) => {
     if (!(ctx instanceof Delivery)) throw new TypeError('a policy called next() with a context other than the one it was given');
     if (ctx.aborted) throw ctx.abortReason;
     ctx.started = true;
-    await this.#d.handler.handle(ctx.payload, ctx);
+    // What the handler publishes carries the caller's deadline (the message's own, not timeoutMs:
+    // our own limit on this attempt says nothing about when its caller gives up).
+    if (ctx.messageDeadline === undefined) ctx.result = await this.#d.handler.handle(ctx.payload, ctx);
+    else ctx.result = await withMessageDeadline(ctx.messageDeadline, () => this.#d.handler.handle(ctx.payload, ctx));
   };
 
   readonly #bug = (error: unknown): void => {

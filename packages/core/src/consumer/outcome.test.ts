@@ -83,9 +83,25 @@ describe('decideOutcome: every error class x attempts left', () => {
     const ours = new DeadlineExceededError('waited for a slot');
     assert.deepEqual(decideOutcome(failed(own, { started: false }), 1, retry), { action: 'dead-letter', reason: 'expired' });
     assert.deepEqual(decideOutcome(failed(ours, { started: false }), 3, retry), { action: 'requeue' });
-    // Once the handler ran, a deadline is a failed attempt like any other.
-    assert.deepEqual(decideOutcome(failed(own), 1, retry), { action: 'retry', delayMs: 200 });
+    // Once the handler ran, our own timeoutMs is a failed attempt like any other...
+    assert.deepEqual(decideOutcome(failed(ours), 1, retry), { action: 'retry', delayMs: 200 });
     assert.deepEqual(decideOutcome(failed(ours), 3, retry), { action: 'dead-letter', reason: 'exhausted' });
+    // ...but the caller's own deadline means nobody waits: no retry, expired.
+    assert.deepEqual(decideOutcome(failed(own), 1, retry), { action: 'dead-letter', reason: 'expired' });
+  });
+
+  it("a request whose caller's deadline passed is dropped (acked), not dead-lettered; a cancelled one too", () => {
+    const own = new DeadlineExceededError('caller gave up', { fromMessage: true });
+    const request = { ok: false as const, error: own, started: true, interruptedByShutdown: false, isRequest: true };
+    assert.deepEqual(decideOutcome(request, 1, retry), { action: 'ack' });
+    const cancelled = {
+      ok: false as const,
+      error: new Error('aborted'),
+      started: true,
+      interruptedByShutdown: false,
+      cancelledByCaller: true,
+    };
+    assert.deepEqual(decideOutcome(cancelled, 1, retry), { action: 'ack' });
   });
 
   it('a value whose prototype cannot be read is an ordinary failure', () => {

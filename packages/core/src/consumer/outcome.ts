@@ -29,6 +29,10 @@ export type Ending =
       readonly started: boolean;
       /** Cut short by shutdown's grace period running out. */
       readonly interruptedByShutdown: boolean;
+      /** A request whose caller gave up (its cancel notice came): settled without a reply, not retried. */
+      readonly cancelledByCaller?: boolean;
+      /** A request (it has replyTo): when its deadline passes it is dropped, not dead-lettered. */
+      readonly isRequest?: boolean;
     };
 
 export const SUCCEEDED: Ending = Object.freeze({ ok: true });
@@ -60,12 +64,16 @@ function decideFailure(ending: Extract<Ending, { ok: false }>, attempt: number, 
   const error = ending.error;
   if (isA(error, DecodeError)) return { action: 'dead-letter', reason: 'decode' };
   if (ending.interruptedByShutdown) return REQUEUE;
+  if (ending.cancelledByCaller === true) return ACK;
   // The dependency is down (the handler said so, or the breaker is open): not the message's fault.
   if (isA(error, DependencyDown) || isA(error, BreakerOpenError)) return REQUEUE;
-  if (isA(error, DeadlineExceededError) && !ending.started) {
-    // The caller's deadline passed: nobody wants the answer. Our own timeoutMs passed while it
-    // waited for a slot: not the message's fault, and not an attempt.
-    return error.fromMessage ? { action: 'dead-letter', reason: 'expired' } : REQUEUE;
+  if (isA(error, DeadlineExceededError)) {
+    // The message's own deadline passed, before or while it ran: its caller has given up, so a
+    // retry is pointless. A request is dropped (its caller already heard RequestTimeoutError);
+    // any other message is dead-lettered as expired.
+    if (error.fromMessage) return ending.isRequest === true ? ACK : { action: 'dead-letter', reason: 'expired' };
+    // Our own timeoutMs passed while it waited for a slot: not the message's fault, and not an attempt.
+    if (!ending.started) return REQUEUE;
   }
   if (isA(error, Reject)) return { action: 'dead-letter', reason: 'rejected' };
   if (!(attempt < retry.attempts)) return { action: 'dead-letter', reason: 'exhausted' };

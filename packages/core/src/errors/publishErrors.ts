@@ -1,9 +1,35 @@
 import { WarrenError, type WarrenErrorOptions } from './WarrenError.js';
 
-/** The broker refused responsibility for the message (basic.nack), e.g. a full queue with reject-publish. */
+/**
+ * The broker refused responsibility for a message published through an exchange (basic.nack), e.g.
+ * a queue it was routed to is full with reject-publish (other queues may have taken it). Straight to
+ * a queue, a nack is a DownstreamFullError.
+ */
 export class PublishNackedError extends WarrenError {
   constructor(message: string, options?: WarrenErrorOptions) {
     super('WARREN_ERR_PUBLISH_NACKED', message, { transient: true, ...options });
+  }
+}
+
+/**
+ * The destination queue is full, and the message is not in it (a retry cannot duplicate it):
+ * `by: 'limit'`: the publisher's `limits` held it past its deadline ('wait') or refused it at once
+ * ('fail-fast'), never written; `by: 'broker'`: the queue itself refused it (`x-max-length` with
+ * `x-overflow: reject-publish` answers basic.nack). Only publishes straight to a queue
+ * (`send(queue)`, `publish('', queue)`) get it: a nack of a publish through an exchange may come
+ * from one of several queues, the others having taken the message, so that stays a PublishNackedError.
+ */
+export class DownstreamFullError extends WarrenError {
+  readonly queue: string;
+  readonly by: 'limit' | 'broker';
+  /** Ready messages in the queue at the publisher's last sample, if it has one. */
+  readonly ready: number | undefined;
+
+  constructor(message: string, details: { queue: string; by: 'limit' | 'broker'; ready?: number | undefined }) {
+    super('WARREN_ERR_DOWNSTREAM_FULL', message, { transient: true });
+    this.queue = details.queue;
+    this.by = details.by;
+    this.ready = details.ready;
   }
 }
 

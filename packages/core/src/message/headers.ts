@@ -19,6 +19,8 @@ export const HEADER = {
   replayedAt: 'x-warren-replayed-at',
   /** Names of the original headers left out of a copy because they could not be sent again. */
   headersDropped: 'x-warren-headers-dropped',
+  /** On a reply: 'ok' (the body is the handler's return value) or 'error' (the body is { name, code, message }). */
+  replyStatus: 'x-warren-reply',
 } as const;
 
 /** The broker's own delivery count on a quorum queue. */
@@ -66,3 +68,12 @@ const MAX_DEADLINE_MS = 7_258_118_400_000;
 export function deadlineHeader(headers: Readonly<Record<string, unknown>>): number | undefined {
   return intHeader(headers, HEADER.deadline, MAX_DEADLINE_MS) || undefined;
 }
+
+/** RabbitMQ's direct reply-to pseudo-queue: replies come back on the requesting channel, no queue per call. */
+export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+
+/**
+ * The fanout exchange callers tell responders on to stop work on a request (`{ correlationId,
+ * deadline }`): every Warren app binds an exclusive queue of its own to it.
+ */
+export const CANCEL_EXCHANGE = 'warren.cancel';

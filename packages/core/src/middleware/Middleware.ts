@@ -73,9 +73,16 @@ export interface ConsumerHost {
   prefetchNow(): number;
   /**
    * Changes the prefetch window at the broker, live: at most `n` deliveries unacked from now on
-   * (fewer is reached by not taking more until enough are settled). 1..65535.
+   * (fewer is reached by not taking more until enough are settled). 1..`prefetch` (the configured
+   * one is the ceiling); how it takes effect: docs/lifecycle.md, "A live prefetch window".
    */
   setPrefetch(n: number): Promise<void>;
+  /**
+   * The queue's ready messages and its consumers (all workers, this one included while it
+   * consumes), from a passive declare on a side channel: one broker round trip, so call it at a
+   * bounded rate. Undefined if the broker cannot tell within 5 s.
+   */
+  queueStats(): Promise<{ ready: number; consumers: number } | undefined>;
   /** Emits a `policy` event: (consumer, policy, event, detail). */
   emit(policy: string, event: string, detail?: Record<string, unknown>): void;
 }

@@ -66,3 +66,39 @@ test('a waiter whose delivery is aborted leaves the line at once and never runs'
   assert.deepEqual(ran, ['last'], 'aborted waiters never took a slot');
   assert.equal(limit.active, 0);
 });
+
+test('a raised limit starts waiters at once; a lowered one holds as handlers end, in arrival order', async () => {
+  const limit = new ConcurrencyLimit(1);
+  const started: number[] = [];
+  const release = new Map<number, () => void>();
+  const runs = [0, 1, 2, 3, 4, 5].map((i) =>
+    limit.run(fakeDelivery(), async () => {
+      started.push(i);
+      await new Promise<void>((r) => release.set(i, r));
+    }),
+  );
+  const tick = () => new Promise((r) => setImmediate(r));
+  await tick();
+  assert.deepEqual(started, [0]);
+  limit.limit = 3;
+  await tick();
+  assert.deepEqual(started, [0, 1, 2], 'raised: two waiters started without waiting for a release');
+  assert.equal(limit.active, 3);
+  limit.limit = 1;
+  release.get(0)?.();
+  release.get(1)?.();
+  await tick();
+  assert.deepEqual(started, [0, 1, 2], 'lowered to 1 with 1 still running: no waiter starts');
+  assert.equal(limit.active, 1);
+  release.get(2)?.();
+  await tick();
+  assert.deepEqual(started, [0, 1, 2, 3], 'the next one starts only once the running count is below the new limit');
+  assert.equal(limit.maxSeen, 3);
+  for (const i of [3, 4, 5]) {
+    release.get(i)?.();
+    await tick();
+  }
+  await Promise.all(runs);
+  assert.deepEqual(started, [0, 1, 2, 3, 4, 5]);
+  assert.equal(limit.active, 0);
+});

@@ -10,11 +10,23 @@ import type { ConsumeContext, Middleware, Next } from './Middleware.js';
  */
 export class ConcurrencyLimit implements Middleware {
   readonly name = 'concurrency';
+  #limit: number;
   #active = 0;
   #maxSeen = 0;
   readonly #waiting: Array<() => void> = [];
 
-  constructor(readonly limit: number) {}
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  get limit(): number {
+    return this.#limit;
+  }
+  /** Moves the limit (the adaptive limit does): raised, waiters start at once; lowered, it holds as handlers end. */
+  set limit(n: number) {
+    this.#limit = n;
+    while (this.#active < n && this.#waiting.length > 0) this.#take()();
+  }
 
   get active(): number {
     return this.#active;
@@ -27,7 +39,7 @@ export class ConcurrencyLimit implements Middleware {
   }
 
   run(ctx: ConsumeContext, next: Next): Promise<void> {
-    if (this.#active < this.limit) {
+    if (this.#active < this.#limit) {
       // The common case takes a slot at once, without an extra promise.
       this.#active++;
       if (this.#active > this.#maxSeen) this.#maxSeen = this.#active;
@@ -54,14 +66,20 @@ export class ConcurrencyLimit implements Middleware {
     });
   }
 
-  /** Hands the slot straight to the next waiter, so `active` never dips and lets a newcomer jump the line. */
+  /** The first waiter, counted as active. */
+  #take(): () => void {
+    this.#active++;
+    if (this.#active > this.#maxSeen) this.#maxSeen = this.#active;
+    return this.#waiting.shift() as () => void;
+  }
+
+  /** Hands the slot straight to the next waiter (at once, so no newcomer jumps the line), unless the limit was lowered past it. */
   readonly #release = (): void => {
-    const wake = this.#waiting.shift();
-    if (wake !== undefined) wake();
-    else this.#active--;
+    this.#active--;
+    if (this.#active < this.#limit && this.#waiting.length > 0) this.#take()();
   };
 
   describe(): Record<string, unknown> {
-    return { limit: this.limit, active: this.#active, waiting: this.#waiting.length, maxSeen: this.#maxSeen };
+    return { limit: this.#limit, active: this.#active, waiting: this.#waiting.length, maxSeen: this.#maxSeen };
   }
 }

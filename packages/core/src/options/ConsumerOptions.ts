@@ -21,7 +21,11 @@ export interface ConsumerOptions {
   queue: string;
   /** Broker-enforced limit of unacked deliveries on this consumer (basic.qos). Default 32. */
   prefetch?: number;
-  /** In-process limit of handlers running at once; at most `prefetch`. Default: `prefetch`. */
+  /**
+   * In-process limit of handlers running at once; at most `prefetch`. Default: `prefetch`. Or
+   * `{ adaptive: { min, max } }`: a limit that follows the handlers' latency and failures, with the
+   * broker's prefetch window following it (README, "Adaptive concurrency").
+   */
   concurrency?: number | { adaptive: AdaptiveLimitOptions };
   /**
    * A circuit breaker on the dependency the handler calls: when it fails, the consumer stops

@@ -2,8 +2,10 @@ import * as amqp from 'amqplib';
 import type { ConnectionManager } from '../connection/ConnectionManager.js';
 import { InvalidPublishError } from '../errors/publishErrors.js';
 import { TypedEvents } from '../events/TypedEvents.js';
+import { CANCEL_EXCHANGE, DIRECT_REPLY_TO } from '../message/headers.js';
 import { AMQPLIB_FRAME_MAX, frameTooLarge } from './headerFrame.js';
 import type { PublishProperties } from './PendingPublish.js';
+import type { IncomingReply } from './RequestClient.js';
 
 /** One message to write (a PendingPublish is one). */
 export interface OutgoingMessage {
@@ -109,6 +111,28 @@ export class ConfirmChannelSession {
       // Encoding failed before anything reached the socket: the channel is fine.
       throw new InvalidPublishError(`message cannot be encoded: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  /**
+   * Gets this channel ready for request/reply: declares the cancel-notice exchange and starts the
+   * one consumer of direct reply-to (RabbitMQ refuses a request whose channel has none, closing it).
+   */
+  async prepareRequests(onReply: (reply: IncomingReply) => void): Promise<void> {
+    await this.#channel.assertExchange(CANCEL_EXCHANGE, 'fanout', { durable: true });
+    await this.#channel.consume(
+      DIRECT_REPLY_TO,
+      (msg) => {
+        if (msg === null || !this.#live) return;
+        const p = msg.properties;
+        onReply({
+          correlationId: typeof p.correlationId === 'string' ? p.correlationId : undefined,
+          content: msg.content,
+          contentType: typeof p.contentType === 'string' ? p.contentType : undefined,
+          headers: p.headers as Record<string, unknown> | undefined,
+        });
+      },
+      { noAck: true },
+    );
   }
 
   /** A connection of `generation` is up: a channel of an older one is dead even if its 'close' has not reached us yet. */

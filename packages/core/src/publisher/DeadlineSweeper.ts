@@ -7,8 +7,8 @@ export const SWEEP_EVERY_MS = 50;
 export interface DeadlineSweeperOptions {
   /** Settles a publish past its deadline; `written`: it may still reach the queue. */
   readonly expire: (entry: PendingPublish, written: boolean) => void;
-  /** After every sweep. */
-  readonly swept?: () => void;
+  /** After every sweep, with the time it swept at. */
+  readonly swept?: (now: number) => void;
   readonly everyMs?: number;
   readonly now?: () => number;
 }
@@ -23,7 +23,7 @@ export class DeadlineSweeper {
   readonly #buffer: PublishBuffer<PendingPublish>;
   readonly #window: ConfirmWindow<PendingPublish>;
   readonly #expire: (entry: PendingPublish, written: boolean) => void;
-  readonly #swept: () => void;
+  readonly #swept: (now: number) => void;
   readonly #everyMs: number;
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
@@ -59,6 +59,6 @@ export class DeadlineSweeper {
     for (const entry of this.#window.values()) {
       if (entry.phase === WRITTEN && entry.deadline <= now) this.#expire(entry, true);
     }
-    this.#swept();
+    this.#swept(now);
   }
 }

@@ -17,6 +17,11 @@ export interface PublishProperties {
   appId?: string;
 }
 
+/** What a limited queue counts of the publishes it let through. */
+export interface UnsettledCount {
+  unsettled: number;
+}
+
 export const BUFFERED = 0;
 export const WRITTEN = 1;
 export const SETTLED = 2;
@@ -30,6 +35,8 @@ export class PendingPublish {
   /** Times written to a channel: re-sends stop at MAX_SENDS. */
   sends = 0;
   returned: UnroutableError | undefined = undefined;
+  /** A limited queue's count of publishes let through and not yet settled, while it counts this one (QueueDepthLimits). */
+  countedBy: UnsettledCount | undefined = undefined;
   /** Its promise's, set by publish(); settle each entry once, after setting `phase` to SETTLED. */
   resolve: () => void = unset;
   reject: (error: Error) => void = unset;
@@ -45,5 +52,15 @@ export class PendingPublish {
     readonly headerFrameBytes: number,
   ) {
     this.bytes = content.length;
+  }
+}
+
+/** Marks an entry settled (its promise is the caller's to settle next), and leaves its queue's count. */
+export function settle(entry: PendingPublish): void {
+  entry.phase = SETTLED;
+  const count = entry.countedBy;
+  if (count !== undefined) {
+    count.unsettled--;
+    entry.countedBy = undefined;
   }
 }

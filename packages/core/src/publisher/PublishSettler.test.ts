@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  DownstreamFullError,
   PublisherClosedError,
   PublishNackedError,
   PublishTimeoutError,
@@ -51,6 +52,19 @@ describe('PublishSettler', () => {
     assert.equal(late.outcome.value, undefined);
     assert.equal(a.e.phase, SETTLED);
     assert.deepEqual([s.counts.confirmed, s.counts.nacked], [1, 1]);
+  });
+
+  it('a nack of a publish straight to a queue is DownstreamFullError (by the broker); through an exchange it stays PublishNackedError', () => {
+    const s = new PublishSettler(() => 'ready');
+    const straight = entry(WRITTEN, { exchange: '', routingKey: 'jobs', messageId: 'm1', mandatory: false });
+    const viaExchange = entry(WRITTEN);
+    s.nack(straight.e);
+    s.nack(viaExchange.e);
+    const error = straight.outcome.error;
+    assert.ok(error instanceof DownstreamFullError, `got ${String(error)}`);
+    assert.deepEqual([error.code, error.queue, error.by, error.transient], ['WARREN_ERR_DOWNSTREAM_FULL', 'jobs', 'broker', true]);
+    assert.ok(viaExchange.outcome.error instanceof PublishNackedError);
+    assert.deepEqual([s.counts.downstreamFull, s.counts.nacked], [1, 1]);
   });
 
   it('a return is matched by messageId and target, and rejects on the ack with UnroutableError', () => {

@@ -1,4 +1,5 @@
 import {
+  DownstreamFullError,
   PublisherClosedError,
   PublishNackedError,
   PublishTimeoutError,
@@ -7,11 +8,11 @@ import {
 } from '../errors/publishErrors.js';
 import type { TopologyError } from '../errors/WarrenError.js';
 import type { ReturnedMessage } from './ConfirmChannelSession.js';
-import { type PendingPublish, SETTLED, WRITTEN } from './PendingPublish.js';
+import { type PendingPublish, SETTLED, settle, WRITTEN } from './PendingPublish.js';
 import type { PublisherState, PublisherStats } from './PublisherEvents.js';
 
 /** The counters of PublisherStats; the publisher counts its writes and refusals here too. */
-export type PublishCounts = Omit<PublisherStats, 'inFlight' | 'maxInFlightSeen' | 'buffered' | 'bufferedBytes'>;
+export type PublishCounts = Omit<PublisherStats, 'inFlight' | 'maxInFlightSeen' | 'buffered' | 'bufferedBytes' | 'held'>;
 
 /**
  * Every way an accepted publish settles, in one place: each marks the entry SETTLED, counts it,
@@ -28,6 +29,8 @@ export class PublishSettler {
     timedOut: 0,
     timedOutWritten: 0,
     rejectedBlocked: 0,
+    downstreamFull: 0,
+    refusedByQueue: 0,
     republished: 0,
     abandonedAtClose: 0,
   };
@@ -41,7 +44,7 @@ export class PublishSettler {
   /** basic.ack (bound once, handed to ConfirmWindow.confirm): resolves, unless a basic.return came first. */
   readonly ack = (entry: PendingPublish): void => {
     if (entry.phase !== WRITTEN) return; // already timed out: the caller was told
-    entry.phase = SETTLED;
+    settle(entry);
     if (entry.returned !== undefined) {
       this.counts.returned++;
       entry.reject(entry.returned);
@@ -51,9 +54,24 @@ export class PublishSettler {
     }
   };
 
+  /**
+   * basic.nack. Straight to a queue (the default exchange), only that queue can have refused it:
+   * full with reject-publish (or failing), and the message is not in it: DownstreamFullError.
+   * Through an exchange, other queues may have taken it: PublishNackedError.
+   */
   readonly nack = (entry: PendingPublish): void => {
     if (entry.phase !== WRITTEN) return;
-    entry.phase = SETTLED;
+    if (entry.exchange === '') {
+      this.full(
+        entry,
+        new DownstreamFullError(`queue "${entry.routingKey}" refused the message (basic.nack): it is full (x-overflow reject-publish)`, {
+          queue: entry.routingKey,
+          by: 'broker',
+        }),
+      );
+      return;
+    }
+    settle(entry);
     this.counts.nacked++;
     const target = `exchange '${entry.exchange}' with routing key '${entry.routingKey}'`;
     entry.reject(new PublishNackedError(`broker refused the message (basic.nack) published to ${target}`));
@@ -61,7 +79,7 @@ export class PublishSettler {
 
   /** Past its deadline (bound once, handed to the DeadlineSweeper); `written`: it may still reach the queue. */
   readonly expire = (entry: PendingPublish, written: boolean): void => {
-    entry.phase = SETTLED;
+    settle(entry);
     this.counts.timedOut++;
     const state = this.#state();
     if (!written) {
@@ -89,16 +107,23 @@ export class PublishSettler {
     }
   }
 
+  /** The destination queue is full: refused by the queue, or by the publisher's `limits`. */
+  full(entry: PendingPublish, error: DownstreamFullError): void {
+    settle(entry);
+    this.counts.downstreamFull++;
+    entry.reject(error);
+  }
+
   /** Lost with its channel, with the error fateOnChannelLoss chose. */
   lost(entry: PendingPublish, error: TopologyError | PublishUnconfirmedError): void {
-    entry.phase = SETTLED;
+    settle(entry);
     if (error instanceof PublishUnconfirmedError) this.counts.unconfirmed++;
     entry.reject(error);
   }
 
   /** Refused at write time, unwritten (its headers outgrew this connection's frame_max, or it cannot be encoded). */
   fail(entry: PendingPublish, error: Error): void {
-    entry.phase = SETTLED;
+    settle(entry);
     entry.reject(error);
   }
 
@@ -106,7 +131,7 @@ export class PublishSettler {
   abandon(entry: PendingPublish): void {
     if (entry.phase === SETTLED) return;
     const written = entry.phase === WRITTEN;
-    entry.phase = SETTLED;
+    settle(entry);
     this.counts.abandonedAtClose++;
     if (!written) {
       entry.reject(new PublisherClosedError('publisher closed before this message was written'));

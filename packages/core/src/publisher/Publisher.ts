@@ -1,30 +1,32 @@
-import { ConnectionManager } from '../connection/ConnectionManager.js';
 import { BrokerBlockedError, PublisherClosedError } from '../errors/publishErrors.js';
 import type { WarrenError } from '../errors/WarrenError.js';
-import { type Disposable, TypedEvents } from '../events/TypedEvents.js';
+import { TypedEvents } from '../events/TypedEvents.js';
 import type { Logger } from '../logging/logger.js';
 import { ConfirmChannelKeeper } from './ConfirmChannelKeeper.js';
 import { ChannelClosingError, type ConfirmChannelSession } from './ConfirmChannelSession.js';
 import { ConfirmWindow } from './ConfirmWindow.js';
 import { DeadlineSweeper } from './DeadlineSweeper.js';
-import { fateOnChannelLoss } from './fateOnChannelLoss.js';
+import { DepthGate } from './DepthGate.js';
 import { AMQPLIB_FRAME_MAX } from './headerFrame.js';
-import { BUFFERED, type PendingPublish, WRITTEN } from './PendingPublish.js';
+import { type PendingPublish, settle, WRITTEN } from './PendingPublish.js';
 import { PublishBuffer } from './PublishBuffer.js';
+import { PublisherConnection } from './PublisherConnection.js';
 import type { PublisherEvents, PublisherState, PublisherStats } from './PublisherEvents.js';
 import type { PublisherOptions, PublishOptions } from './PublisherOptions.js';
+import { PublisherStatus } from './PublisherStatus.js';
 import { type PublishCounts, PublishSettler } from './PublishSettler.js';
 import { type PublishLimits, preparePublish } from './preparePublish.js';
+import type { QueueDepthView } from './QueueDepthLimits.js';
+import type { RequestOptions } from './RequestClient.js';
+import { RequestsOnChannel } from './RequestsOnChannel.js';
 import { type ResolvedPublisherOptions, resolvePublisherOptions } from './resolvePublisherOptions.js';
+import { UnsettledPublishes } from './UnsettledPublishes.js';
 
 export type { PublisherEvents, PublisherState, PublisherStats } from './PublisherEvents.js';
 export type { PublisherOptions, PublishOptions } from './PublisherOptions.js';
 
 /** Why nothing can be written now, as #writeBlockedBy() names it. */
-type WriteBlock = 'closed' | 'blocked' | 'no-channel' | 'channel-closing' | 'drain' | 'window-full';
-
-/** How long close() waits for a channel close on a shared connection (a blocked connection never answers). */
-const CHANNEL_CLOSE_WAIT_MS = 1000;
+type WriteBlock = 'closed' | 'blocked' | 'no-channel' | 'channel-closing' | 'drain' | 'replies-starting' | 'window-full';
 
 /**
  * Publishes with broker confirms, and passes the broker's back-pressure to the caller instead of
@@ -39,68 +41,99 @@ const CHANNEL_CLOSE_WAIT_MS = 1000;
 export class Publisher {
   readonly events = new TypedEvents<PublisherEvents>();
   readonly #options: ResolvedPublisherOptions;
-  readonly #conn: ConnectionManager;
+  readonly #connection: PublisherConnection;
   readonly #log: Logger;
   readonly #limits: PublishLimits;
   readonly #window = new ConfirmWindow<PendingPublish>();
   readonly #buffer: PublishBuffer<PendingPublish>;
-  readonly #settler = new PublishSettler(() => this.#state);
+  readonly #settler = new PublishSettler(() => this.#status.state);
   readonly #counts: PublishCounts = this.#settler.counts;
   readonly #sweeper: DeadlineSweeper;
   readonly #channels: ConfirmChannelKeeper;
-  /** The current channel takes no more writes: until 'drain', or until it is replaced. */
-  #paused: 'drain' | 'channel-closing' | undefined;
+  /** The marks of `limits` on destination queues; undefined without limits. */
+  readonly #depth: DepthGate | undefined;
+  readonly #requests: RequestsOnChannel;
+  readonly #unsettled: UnsettledPublishes;
+  readonly #status: PublisherStatus;
+  /** The current channel takes no more writes: until 'drain' (or its reply consumer is on), or until it is replaced. */
+  #paused: 'drain' | 'channel-closing' | 'replies-starting' | undefined;
   #blocked = false;
   #closing = false;
   #closed: Promise<void> | undefined;
-  #onIdle: (() => void) | undefined;
-  #state: PublisherState = 'reconnecting';
-  #subscriptions: Disposable[] = [];
 
   constructor(options: PublisherOptions) {
     const o = resolvePublisherOptions(options);
     this.#options = o;
     this.#log = o.logger.child({ component: 'publisher' });
-    this.#conn = o.connection ?? new ConnectionManager({ urls: o.urls, role: 'publish', appName: o.appName, logger: o.logger });
+    this.#connection = new PublisherConnection(o);
+    const conn = this.#connection.conn;
     this.#limits = { timeoutMs: o.timeoutMs, maxMessageBytes: o.maxMessageBytes, frameMax: AMQPLIB_FRAME_MAX };
     this.#buffer = new PublishBuffer(o.maxBufferedMessages, o.maxBufferedBytes);
-    this.#sweeper = new DeadlineSweeper(this.#buffer, this.#window, { expire: this.#settler.expire, swept: () => this.#checkIdle() });
-    this.#channels = new ConfirmChannelKeeper(this.#conn, this.#log, {
+    this.#unsettled = new UnsettledPublishes(this.#buffer, this.#window, this.#settler, () => this.#depth?.held ?? 0);
+    const swept = (now: number): void => {
+      this.#depth?.sweep(now);
+      this.#unsettled.checkIdle();
+    };
+    this.#sweeper = new DeadlineSweeper(this.#buffer, this.#window, { expire: this.#settler.expire, swept });
+    if (o.limits.size > 0) {
+      this.#depth = new DepthGate(o.limits, conn, this.#buffer, this.#log, {
+        release: (entry) => {
+          // Counted in the buffer's bounds while held, so it joins the buffer without a check.
+          if (this.#writeBlockedBy() === undefined && this.#buffer.length === 0) this.#write(entry);
+          else this.#buffer.push(entry);
+        },
+        released: () => this.#pump(),
+        refuse: (entry, error) => this.#settler.full(entry, error),
+        changed: (view) => this.events.emit('downstream', view),
+      });
+    }
+    this.#channels = new ConfirmChannelKeeper(conn, this.#log, {
       opened: (session) => this.#onChannelOpened(session),
       closed: (error) => this.#onChannelClosed(error),
+    });
+    this.#requests = new RequestsOnChannel(this.#channels, o.timeoutMs, this.#log, {
+      publish: (e, k, b, opts) => this.publish(e, k, b, opts),
+      hold: () => {
+        this.#paused = 'replies-starting';
+      },
+      go: () => this.#unpause('replies-starting'),
+    });
+    this.#status = new PublisherStatus({
+      events: this.events,
+      log: this.#log,
+      window: this.#window,
+      buffer: this.#buffer,
+      counts: this.#counts,
+      depth: this.#depth,
+      requests: this.#requests,
     });
   }
 
   get state(): PublisherState {
-    return this.#state;
+    return this.#status.state;
   }
 
   stats(): PublisherStats {
-    const w = this.#window;
-    return {
-      inFlight: w.size,
-      maxInFlightSeen: w.maxSeen,
-      buffered: this.#buffer.length,
-      bufferedBytes: this.#buffer.bytes,
-      ...this.#counts,
-    };
+    return this.#status.stats();
+  }
+
+  /** Each queue of `limits`: its mark, the depth last read, whether it is full, what it holds. Empty without limits. */
+  limits(): QueueDepthView[] {
+    return this.#depth?.describe() ?? [];
   }
 
   /** Starts the owned connection (or waits for the shared one) and opens the confirm channel. */
   async start(): Promise<void> {
     if (this.#closing) throw new PublisherClosedError('publisher is closed');
-    if (this.#subscriptions.length > 0) throw new PublisherClosedError('publisher was already started');
-    const c = this.#conn;
-    this.#subscriptions = [
-      c.events.on('connected', (generation) => this.#channels.connected(generation)),
-      c.events.on('disconnected', () => this.#updateState()),
-      c.events.on('blocked', (reason) => this.#onBlocked(reason)),
-      c.events.on('unblocked', () => this.#onUnblocked()),
-      c.events.on('fatal', (error) => this.#onFatal(error)),
-    ];
+    if (this.#connection.started) throw new PublisherClosedError('publisher was already started');
     this.#sweeper.start();
-    if (this.#options.connection === undefined) await c.start();
-    else await c.waitForConnected();
+    await this.#connection.start({
+      connected: (generation) => this.#channels.connected(generation),
+      disconnected: () => this.#updateState(),
+      blocked: (reason) => this.#onBlocked(reason),
+      unblocked: () => this.#onUnblocked(),
+      fatal: (error) => this.#onFatal(error),
+    });
     await this.#channels.open();
   }
 
@@ -117,7 +150,9 @@ export class Publisher {
     if ((blockedBy === 'blocked' || blockedBy === 'no-channel') && this.#options.blockedPolicy === 'fail-fast') {
       this.#counts.rejectedBlocked++;
       const why =
-        blockedBy === 'blocked' ? `broker is blocking publishers (${this.#conn.blockedReason ?? 'alarm'})` : 'publisher is reconnecting';
+        blockedBy === 'blocked'
+          ? `broker is blocking publishers (${this.#connection.conn.blockedReason ?? 'alarm'})`
+          : 'publisher is reconnecting';
       return Promise.reject(new BrokerBlockedError(why));
     }
     let entry: PendingPublish;
@@ -129,17 +164,37 @@ export class Publisher {
     return new Promise<void>((resolve, reject) => {
       entry.resolve = resolve;
       entry.reject = reject;
+      // A queue at its `limits` mark holds or refuses the publish itself; other queues' publishes go on.
+      if (this.#depth !== undefined && exchange === '' && options.ignoreLimits !== true && !this.#depth.admit(entry)) return;
       if (blockedBy === undefined && this.#buffer.length === 0) {
         this.#write(entry);
-      } else if (this.#buffer.fits(entry.bytes)) {
+      } else if (this.#depth === undefined ? this.#buffer.fits(entry.bytes) : this.#depth.hasRoom(entry.bytes)) {
         this.#buffer.push(entry);
       } else {
         this.#counts.rejectedBlocked++;
+        settle(entry); // let through by a queue's mark, it no longer counts against it
         const b = this.#buffer;
-        const waiting = this.#state === 'ready' ? 'waiting for confirms' : this.#state;
+        const state = this.#status.state;
+        const waiting = state === 'ready' ? 'waiting for confirms' : state;
         reject(new BrokerBlockedError(`publish buffer is full (${b.length} messages, ${b.bytes} bytes) while the publisher is ${waiting}`));
       }
     });
+  }
+
+  /**
+   * Sends `body` to `queue` as a request and resolves with the decoded reply, over direct
+   * reply-to. Rejects with RequestTimeoutError (its deadline, `timeoutMs`), RequestCancelledError
+   * (`signal`), RemoteError (the responder's handler failed), NoResponderError (no queue), or the
+   * publisher's own errors. See RequestClient.
+   */
+  request<TReply>(queue: string, body: unknown, options?: RequestOptions): Promise<TReply> {
+    return this.requestVia<TReply>('', queue, body, options);
+  }
+
+  /** `request()` through an exchange and routing key. */
+  requestVia<TReply>(exchange: string, routingKey: string, body: unknown, options?: RequestOptions): Promise<TReply> {
+    if (this.#closing) return Promise.reject(new PublisherClosedError('publisher is closed'));
+    return this.#requests.request<TReply>(exchange, routingKey, body, options);
   }
 
   /**
@@ -157,28 +212,11 @@ export class Publisher {
   }
 
   async #shutdown(graceMs: number): Promise<void> {
-    if (!this.#isIdle() && graceMs > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.#onIdle = resolve;
-        timer = setTimeout(resolve, graceMs);
-      });
-      clearTimeout(timer);
-      this.#onIdle = undefined;
-    }
+    await this.#unsettled.untilIdle(graceMs);
     this.#sweeper.stop();
-    for (const entry of this.#buffer.takeAll()) this.#settler.abandon(entry);
-    for (const entry of this.#window.takeAll()) this.#settler.abandon(entry);
-    for (const s of this.#subscriptions) s.dispose();
-    this.#subscriptions = [];
-    const session = this.#channels.release();
-    if (this.#options.connection === undefined) {
-      // Closing the connection closes the channel too, and returns at once even while blocked.
-      session?.retire();
-      await this.#conn.close();
-    } else {
-      await session?.close(CHANNEL_CLOSE_WAIT_MS);
-    }
+    this.#requests.closeAll(new PublisherClosedError('publisher closed before the reply came'));
+    this.#unsettled.abandonAll(this.#depth?.close() ?? []);
+    await this.#connection.close(this.#channels.release());
   }
 
   /** The one guard of publish() and the pump: why nothing can be written now, or undefined. */
@@ -219,7 +257,13 @@ export class Publisher {
       if (entry === undefined) break;
       this.#write(entry);
     }
-    this.#checkIdle();
+    this.#unsettled.checkIdle();
+  }
+
+  /** What paused the channel is over (a paused channel stays paused for any other reason): write what waits. */
+  #unpause(reason: 'drain' | 'replies-starting'): void {
+    if (this.#paused === reason) this.#paused = undefined;
+    this.#pump();
   }
 
   #onChannelOpened(session: ConfirmChannelSession): void {
@@ -229,41 +273,29 @@ export class Publisher {
       this.#pump();
     });
     e.on('nack', (tag, multiple) => {
-      this.#window.confirm(tag, multiple, this.#settler.nack);
+      this.#window.confirm(tag, multiple, this.#onNack);
       this.#pump();
     });
     e.on('return', (message) => this.#settler.returned(this.#window.values(), message));
-    e.on('drain', () => {
-      if (this.#paused === 'drain') this.#paused = undefined;
-      this.#pump();
-    });
+    e.on('drain', () => this.#unpause('drain'));
     e.on('listenerError', (error, event) => this.#log.error({ err: String(error), event }, 'publisher failed on a channel event'));
     this.#limits.frameMax = session.frameMax;
     this.#paused = undefined;
-    this.#blocked = this.#conn.isBlocked;
+    this.#blocked = this.#connection.conn.isBlocked;
     this.#updateState();
+    this.#requests.opened(session);
     this.#pump();
   }
 
   /** The confirm channel is gone: settle or re-send what it left unconfirmed, as fateOnChannelLoss decides. */
   #onChannelClosed(error: Error | undefined): void {
     this.#paused = undefined;
-    const lost: PendingPublish[] = [];
-    for (const entry of this.#window.takeAll()) if (entry.phase === WRITTEN) lost.push(entry);
-    const { resend, reject } = fateOnChannelLoss(lost, error, { republishUnconfirmed: this.#options.republishUnconfirmed });
-    for (const r of reject) this.#settler.lost(r.entry, r.error);
-    for (let i = resend.length - 1; i >= 0; i--) {
-      const entry = resend[i] as PendingPublish;
-      entry.phase = BUFFERED;
-      this.#buffer.unshift(entry);
-    }
-    this.#counts.republished += resend.length;
-    if (lost.length > 0 || error !== undefined) {
-      this.#log.warn({ err: error?.message, unconfirmed: lost.length, resent: resend.length }, 'confirm channel closed');
-    }
-    this.events.emit('channelClosed', error, lost.length, resend.length);
+    this.#requests.channelLost();
+    const { unconfirmed, resent } = this.#unsettled.channelLost(error, this.#options.republishUnconfirmed);
+    if (unconfirmed > 0 || error !== undefined) this.#log.warn({ err: error?.message, unconfirmed, resent }, 'confirm channel closed');
+    this.events.emit('channelClosed', error, unconfirmed, resent);
     this.#updateState();
-    this.#checkIdle();
+    this.#unsettled.checkIdle();
   }
 
   #onBlocked(reason: string): void {
@@ -285,43 +317,17 @@ export class Publisher {
     this.close(0).catch(() => undefined);
   }
 
-  /** Wakes close() once nothing waits for an answer: buffer empty, and every written message settled. */
-  #checkIdle(): void {
-    if (this.#onIdle !== undefined && this.#isIdle()) this.#onIdle();
-  }
-
-  #isIdle(): boolean {
-    if (this.#buffer.length > 0) return false;
-    for (const entry of this.#window.values()) if (entry.phase === WRITTEN) return false;
-    return true;
-  }
+  /** basic.nack (bound once): a queue that refused a publish straight to it may hold it again to wait for room. */
+  readonly #onNack = (entry: PendingPublish): void => {
+    if (entry.phase !== WRITTEN) return;
+    if (entry.exchange === '') {
+      this.#counts.refusedByQueue++;
+      if (this.#depth?.refused(entry) === true) return;
+    }
+    this.#settler.nack(entry);
+  };
 
   #updateState(): void {
-    const next: PublisherState = this.#closing
-      ? 'closed'
-      : this.#channels.current === undefined
-        ? 'reconnecting'
-        : this.#blocked
-          ? 'blocked'
-          : 'ready';
-    if (next === this.#state) return;
-    const previous = this.#state;
-    this.#state = next;
-    const context = { state: next, previous, inFlight: this.#window.size, buffered: this.#buffer.length };
-    if (next === 'ready' || next === 'closed') this.#log.info(context, `publisher ${next}`);
-    else this.#log.warn(context, `publisher ${next}`);
-    this.events.emit('stateChanged', next);
+    this.#status.update(this.#closing, this.#channels.current !== undefined, this.#blocked);
   }
-}
-
-/** `new Publisher(options)` then `start()`. */
-export async function createPublisher(options: PublisherOptions): Promise<Publisher> {
-  const publisher = new Publisher(options);
-  try {
-    await publisher.start();
-  } catch (error) {
-    await publisher.close(0).catch(() => undefined);
-    throw error;
-  }
-  return publisher;
 }

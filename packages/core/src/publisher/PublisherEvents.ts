@@ -1,3 +1,6 @@
+import type { QueueDepthView } from './QueueDepthLimits.js';
+
+import type { RequestCounts } from './RequestClient.js';
 /** What a publisher shows the outside: its state, its events and its stats. */
 
 export type PublisherState = 'ready' | 'blocked' | 'reconnecting' | 'closed';
@@ -9,6 +12,8 @@ export type PublisherEvents = {
   stateChanged: [state: PublisherState];
   /** The confirm channel closed with `unconfirmed` messages outstanding; `resent` of them go out again. */
   channelClosed: [error: Error | undefined, unconfirmed: number, resent: number];
+  /** A queue with a `limits` mark went over it (publishes to it wait or fail) or back under it. */
+  downstream: [view: QueueDepthView];
 };
 
 export interface PublisherStats {
@@ -17,6 +22,8 @@ export interface PublisherStats {
   maxInFlightSeen: number;
   buffered: number;
   bufferedBytes: number;
+  /** Publishes waiting for room in a queue over its `limits` mark (also within maxBufferedMessages / Bytes). */
+  held: number;
   /** Writes to the channel, re-sends included. */
   published: number;
   confirmed: number;
@@ -30,8 +37,14 @@ export interface PublisherStats {
   timedOutWritten: number;
   /** Rejected with BrokerBlockedError (fail-fast, or buffer full). */
   rejectedBlocked: number;
+  /** Rejected with DownstreamFullError: held past the deadline, refused at a mark ('fail-fast'), or refused by the queue. */
+  downstreamFull: number;
+  /** basic.nack of publishes straight to a queue (reject-publish); those that wait are held again, not rejected. */
+  refusedByQueue: number;
   /** Unconfirmed messages written again on a fresh channel. */
   republished: number;
   /** Rejected by close(): never written, or written and not confirmed within its grace period. */
   abandonedAtClose: number;
+  /** Request/reply, once `request()` was used: outcomes so far, and requests waiting for a reply. */
+  requests?: RequestCounts & { pending: number };
 }

@@ -25,6 +25,21 @@ export interface PublishOptions {
   appId?: string;
   /** Deadline for this publish (waiting in the buffer plus the confirm); default: the publisher's timeoutMs. */
   timeoutMs?: number;
+  /** Pass the publisher's `limits` for this one: for a message that takes the place of one already counted (Warren's retry and put-back copies). */
+  ignoreLimits?: boolean;
+}
+
+/** A mark on one destination queue, for `PublisherOptions.limits`. */
+export interface QueueLimitOptions {
+  /** Ready messages at which new publishes to the queue stop (a whole number, 1 or more). */
+  maxReady: number;
+  /**
+   * 'wait' (default): hold publishes until the queue is under its mark again, up to their deadline
+   * (then DownstreamFullError); 'fail-fast': reject them at once with DownstreamFullError.
+   */
+  policy?: 'wait' | 'fail-fast';
+  /** The queue's depth is asked of the broker (a passive declare) at most this often, in ms (default 250). */
+  sampleEveryMs?: number;
 }
 
 /** `url` (one broker) or `urls` (several); default WARREN_URL, AMQP_URL, then amqp://guest:guest@127.0.0.1:5672. */
@@ -48,5 +63,11 @@ export interface PublisherOptions extends BrokerUrlOptions {
   closeGraceMs?: number;
   /** Body size limit (default 16 MiB, RabbitMQ 4's max_message_size); raise it only as far as the broker's own. */
   maxMessageBytes?: number;
+  /**
+   * Marks on destination queues, by queue name: while a queue has `maxReady` ready messages or more,
+   * publishes to it wait or fail (`DownstreamFullError`), and publishes to other queues go on.
+   * Applies to `send(queue)` and `publish('', queue)`: a publish through an exchange cannot know its queues.
+   */
+  limits?: Record<string, QueueLimitOptions>;
   logger?: Logger;
 }

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { DeadlineExceededError } from '../errors/handlerErrors.js';
 import { InvalidPublishError } from '../errors/publishErrors.js';
+import { messageDeadlineHere } from '../message/deadlineScope.js';
+import { deadlineHeader, HEADER } from '../message/headers.js';
 import { checkPublish } from './checkPublish.js';
 import { contentHeaderFrameBytes, frameTooLarge, headerTableBytes } from './headerFrame.js';
 import { PendingPublish, type PublishProperties } from './PendingPublish.js';
@@ -36,15 +39,32 @@ export function preparePublish(
     );
   }
   const now = Date.now();
+  let headers = options.headers;
+  let expiration = options.expiration === undefined ? undefined : String(options.expiration);
+  const travelling = messageDeadlineHere();
+  if (travelling !== undefined) {
+    // Published by a handler whose message has a deadline: the caller gives up then, so this work
+    // carries it (or its own, if sooner), and the broker drops it once it passes.
+    const own = headers === undefined ? undefined : deadlineHeader(headers);
+    const deadline = own === undefined || travelling < own ? travelling : own;
+    const remaining = deadline - now;
+    if (remaining <= 0) {
+      throw new DeadlineExceededError(`the deadline of the message being handled passed ${-remaining} ms ago: nothing published`, {
+        fromMessage: true,
+      });
+    }
+    headers = { ...headers, [HEADER.deadline]: deadline };
+    if (expiration === undefined || remaining < Number(expiration)) expiration = String(remaining);
+  }
   const properties: PublishProperties = {
-    headers: options.headers,
+    headers,
     messageId: options.messageId ?? randomUUID(),
     timestamp: options.timestamp ?? Math.floor(now / 1000),
     contentType: options.contentType ?? serialized.contentType,
     contentEncoding: options.contentEncoding,
     persistent: options.persistent ?? true,
     mandatory: options.mandatory === true,
-    expiration: options.expiration === undefined ? undefined : String(options.expiration),
+    expiration,
     priority: options.priority,
     correlationId: options.correlationId,
     replyTo: options.replyTo,
@@ -52,8 +72,8 @@ export function preparePublish(
     appId: options.appId,
   };
   let headerFrameBytes = 0;
-  if (options.headers !== undefined) {
-    headerFrameBytes = contentHeaderFrameBytes(properties, headerTableBytes(options.headers));
+  if (headers !== undefined) {
+    headerFrameBytes = contentHeaderFrameBytes(properties, headerTableBytes(headers));
     if (headerFrameBytes > limits.frameMax) throw frameTooLarge(headerFrameBytes, limits.frameMax);
   }
   return new PendingPublish(exchange, routingKey, content, properties, now + (options.timeoutMs ?? limits.timeoutMs), headerFrameBytes);

@@ -42,6 +42,7 @@ describe('resolvePublisherOptions', () => {
         republishUnconfirmed: false,
         closeGraceMs: 5000,
         maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+        limits: new Map(),
         logger: undefined,
       },
     );
@@ -84,6 +85,32 @@ describe('resolvePublisherOptions', () => {
     rejects({ republishUnconfirmed: 'yes' }, 'republishUnconfirmed', /true or false/);
     rejects({ appName: 7 }, 'appName');
     rejects({ logger: console }, 'logger');
+  });
+
+  it("resolves limits per queue: policy 'wait' and a sample every 250 ms unless given", () => {
+    const r = resolve({ limits: { jobs: { maxReady: 1000 }, mail: { maxReady: 5, policy: 'fail-fast', sampleEveryMs: 50 } } });
+    assert.deepEqual(
+      [...r.limits],
+      [
+        ['jobs', { maxReady: 1000, policy: 'wait', sampleEveryMs: 250 }],
+        ['mail', { maxReady: 5, policy: 'fail-fast', sampleEveryMs: 50 }],
+      ],
+    );
+  });
+
+  it('refuses a bad limit, naming the queue and the option', () => {
+    rejects({ limits: [] }, 'limits', /queue name -> \{ maxReady/);
+    rejects({ limits: { jobs: 1000 } }, 'limits["jobs"]', /must be \{ maxReady, policy\?, sampleEveryMs\? \}, got 1000/);
+    rejects({ limits: { '': { maxReady: 1 } } }, 'limits[""]', /queue name of 1 to 255 bytes/);
+    rejects({ limits: { jobs: {} } }, 'limits["jobs"].maxReady', /whole number of 1 or more, got undefined/);
+    for (const v of [0, -5, 1.5, '100']) rejects({ limits: { jobs: { maxReady: v } } }, 'limits["jobs"].maxReady');
+    rejects({ limits: { jobs: { maxReady: 1, policy: 'drop' } } }, 'limits["jobs"].policy', /'wait' or 'fail-fast', got "drop"/);
+    rejects({ limits: { jobs: { maxReady: 1, sampleEveryMs: 10 } } }, 'limits["jobs"].sampleEveryMs', /from 50 to 60000, got 10/);
+    rejects(
+      { limits: { jobs: { maxReady: 1, maxready: 2 } } },
+      'limits["jobs"].maxready',
+      /not a known option \(known: maxReady, policy, sampleEveryMs\)/,
+    );
   });
 
   it('resolves the URL as everywhere else: url or urls, else WARREN_URL, else AMQP_URL, else the default', () => {

@@ -4,6 +4,7 @@ import { ConfigError } from '../errors/WarrenError.js';
 import { type Logger, silentLogger } from '../logging/logger.js';
 import { describeValue } from './checkPublish.js';
 import type { PublisherOptions } from './PublisherOptions.js';
+import { DEFAULT_SAMPLE_EVERY_MS, type QueueLimit } from './QueueDepthLimits.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './serialize.js';
 
 /** PublisherOptions with every default filled in and every value checked. */
@@ -21,6 +22,8 @@ export interface ResolvedPublisherOptions {
   readonly republishUnconfirmed: boolean;
   readonly closeGraceMs: number;
   readonly maxMessageBytes: number;
+  /** Marks on destination queues, by queue name (empty: none). */
+  readonly limits: ReadonlyMap<string, QueueLimit>;
   readonly logger: Logger;
 }
 
@@ -37,8 +40,12 @@ const KNOWN_OPTIONS = new Set([
   'republishUnconfirmed',
   'closeGraceMs',
   'maxMessageBytes',
+  'limits',
   'logger',
 ]);
+const KNOWN_LIMIT_OPTIONS = new Set(['maxReady', 'policy', 'sampleEveryMs']);
+/** Asking more often than the publisher's deadline sweep could not be kept to; a minute keeps a full queue from going unnoticed. */
+const SAMPLE_EVERY_MS = { min: 50, max: 60_000 };
 /** setTimeout's limit: a longer close grace would fire at once (Node clamps it to 1 ms). */
 const MAX_TIMER_MS = 2_147_483_647;
 /** RabbitMQ's hard cap on max_message_size (512 MiB): a larger limit could never be met by the broker. */
@@ -96,6 +103,35 @@ export function resolvePublisherOptions(options: PublisherOptions, env: NodeJS.P
     republishUnconfirmed,
     closeGraceMs: int('closeGraceMs', 5000, 0, MAX_TIMER_MS),
     maxMessageBytes: int('maxMessageBytes', DEFAULT_MAX_MESSAGE_BYTES, 1, MAX_MESSAGE_BYTES_CAP),
+    limits: resolveLimits(options.limits, fail),
     logger: logger ?? silentLogger(),
   };
+}
+
+/** `limits: { [queue]: { maxReady, policy?, sampleEveryMs? } }`, each value checked; a message names `limits["queue"].option`. */
+function resolveLimits(value: unknown, fail: (option: string, problem: string) => never): ReadonlyMap<string, QueueLimit> {
+  const limits = new Map<string, QueueLimit>();
+  if (value === undefined) return limits;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail('limits', `must be an object of queue name -> { maxReady, policy?, sampleEveryMs? }, got ${describeValue(value)}`);
+  for (const [queue, spec] of Object.entries(value as Record<string, unknown>)) {
+    const at = `limits[${JSON.stringify(queue)}]`;
+    // The default exchange routes by queue name: "" or a name over 255 bytes names no queue a publish can reach.
+    if (queue === '' || Buffer.byteLength(queue) > 255) fail(at, 'must be keyed by a queue name of 1 to 255 bytes');
+    if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
+      fail(at, `must be { maxReady, policy?, sampleEveryMs? }, got ${describeValue(spec)}`);
+    const s = spec as Record<string, unknown>;
+    for (const key of Object.keys(s)) {
+      if (!KNOWN_LIMIT_OPTIONS.has(key)) fail(`${at}.${key}`, `is not a known option (known: ${[...KNOWN_LIMIT_OPTIONS].join(', ')})`);
+    }
+    const { maxReady, policy = 'wait', sampleEveryMs = DEFAULT_SAMPLE_EVERY_MS } = s;
+    if (typeof maxReady !== 'number' || !Number.isSafeInteger(maxReady) || maxReady < 1)
+      fail(`${at}.maxReady`, `must be a whole number of 1 or more, got ${describeValue(maxReady)}`);
+    if (policy !== 'wait' && policy !== 'fail-fast') fail(`${at}.policy`, `must be 'wait' or 'fail-fast', got ${describeValue(policy)}`);
+    const { min, max } = SAMPLE_EVERY_MS;
+    if (typeof sampleEveryMs !== 'number' || !Number.isInteger(sampleEveryMs) || sampleEveryMs < min || sampleEveryMs > max)
+      fail(`${at}.sampleEveryMs`, `must be a whole number of ms from ${min} to ${max}, got ${describeValue(sampleEveryMs)}`);
+    limits.set(queue, { maxReady: maxReady as number, policy: policy as QueueLimit['policy'], sampleEveryMs: sampleEveryMs as number });
+  }
+  return limits;
 }

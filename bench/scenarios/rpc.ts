@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import 'reflect-metadata';
+import { Consumer, createPublisher, defineApp, silentLogger, startApp, Worker } from '@warren/core';
+import * as amqp from 'amqplib';
+import { benchQueueName, withQueue } from '../lib/broker.js';
+import { alternate, median } from '../lib/stats.js';
+import type { BenchRow, Scenario } from '../lib/types.js';
+
+const WINDOW_MS = 3000;
+const REPLY_TO = 'amq.rabbitmq.reply-to';
+
+interface Result {
+  perSec: number;
+  p50: number;
+  p99: number;
+}
+
+/** Keeps `callers` requests in flight for WINDOW_MS; each caller sends its next request when its reply comes. */
+async function drive(callers: number, call: () => Promise<void>): Promise<Result> {
+  const latencies: number[] = [];
+  const until = performance.now() + WINDOW_MS;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (performance.now() < until) {
+        const t = performance.now();
+        await call();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  return { perSec: latencies.length / seconds, p50: at(0.5), p99: at(0.99) };
+}
+
+/**
+ * Raw amqplib, done well: a responder that replies on direct reply-to and acks, and a client
+ * channel that consumes amq.rabbitmq.reply-to and matches replies by correlationId. No deadline,
+ * no cancellation, no confirms: the least work a request/reply can be.
+ */
+async function raw(url: string, queue: string, callers: number): Promise<Result> {
+  const server = await amqp.connect(url, { noDelay: true });
+  const client = await amqp.connect(url, { noDelay: true });
+  try {
+    const sch = await server.createChannel();
+    await sch.prefetch(100);
+    await sch.consume(queue, (m) => {
+      if (m === null) return;
+      const req = JSON.parse(m.content.toString()) as { n: number };
+      sch.sendToQueue(m.properties.replyTo as string, Buffer.from(JSON.stringify({ doubled: req.n * 2 })), {
+        correlationId: m.properties.correlationId as string,
+        contentType: 'application/json',
+      });
+      sch.ack(m);
+    });
+    const cch = await client.createChannel();
+    const waiting = new Map<string, () => void>();
+    await cch.consume(
+      REPLY_TO,
+      (m) => {
+        if (m === null) return;
+        JSON.parse(m.content.toString());
+        waiting.get(m.properties.correlationId as string)?.();
+        waiting.delete(m.properties.correlationId as string);
+      },
+      { noAck: true },
+    );
+    let n = 0;
+    return await drive(
+      callers,
+      () =>
+        new Promise<void>((resolve) => {
+          const correlationId = randomUUID();
+          waiting.set(correlationId, resolve);
+          cch.sendToQueue(queue, Buffer.from(JSON.stringify({ n: n++ })), {
+            correlationId,
+            replyTo: REPLY_TO,
+            contentType: 'application/json',
+          });
+        }),
+    );
+  } finally {
+    await client.close().catch(() => undefined);
+    await server.close().catch(() => undefined);
+  }
+}
+
+/** Warren as an app would use it: a @Consumer whose handler returns the reply, and publisher.request(). */
+async function warren(url: string, queue: string, callers: number): Promise<Result> {
+  // deadLetter off: the queue is the plain one raw amqplib uses (the same arguments).
+  @Consumer({ queue, prefetch: 100, deadLetter: false })
+  class Doubler extends Worker<{ n: number }, { doubled: number }> {
+    async handle(req: { n: number }): Promise<{ doubled: number }> {
+      return { doubled: req.n * 2 };
+    }
+  }
+  const app = await startApp(defineApp({ name: 'bench-rpc', consumers: [Doubler] }), { url, logger: silentLogger(), liveness: false });
+  const client = await createPublisher({ url, appName: 'bench-rpc-client', logger: silentLogger() });
+  try {
+    let n = 0;
+    return await drive(callers, async () => {
+      await client.request<{ doubled: number }>(queue, { n: n++ }, { timeoutMs: 10_000 });
+    });
+  } finally {
+    await client.close();
+    await app.stop();
+  }
+}
+
+export const rpc: Scenario = {
+  name: 'rpc',
+  description: `request/reply round trips over direct reply-to, ${WINDOW_MS / 1000} s per subject, 1 and 100 concurrent callers`,
+  async run(ctx) {
+    const rows: BenchRow[] = [];
+    for (const callers of [1, 100]) {
+      const queue = benchQueueName(`rpc${callers}`);
+      const results = await withQueue(ctx.url, queue, () => {
+        const all: Record<'raw' | 'warren', Result[]> = { raw: [], warren: [] };
+        return alternate(ctx.rounds, {
+          raw: async () => {
+            const r = await raw(ctx.url, queue, callers);
+            all.raw.push(r);
+            ctx.note(`  raw, ${callers} callers: ${r.perSec.toFixed(0)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms`);
+            return r.perSec;
+          },
+          warren: async () => {
+            const r = await warren(ctx.url, queue, callers);
+            all.warren.push(r);
+            ctx.note(`  warren, ${callers} callers: ${r.perSec.toFixed(0)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms`);
+            return r.perSec;
+          },
+        }).then((rates) => ({ rates, all }));
+      });
+      const scenario = `rpc round-trip concurrency=${callers}`;
+      const rawRate = median(results.rates.raw);
+      const warrenRate = median(results.rates.warren);
+      const p = (k: 'raw' | 'warren', f: 'p50' | 'p99'): number => median(results.all[k].map((r) => r[f]));
+      rows.push(
+        { scenario, subject: 'raw amqplib direct reply-to', value: rawRate, unit: 'req/s', ratioToRaw: 1 },
+        { scenario, subject: 'warren request()', value: warrenRate, unit: 'req/s', ratioToRaw: warrenRate / rawRate },
+        { scenario: `${scenario} p50`, subject: 'raw amqplib direct reply-to', value: p('raw', 'p50'), unit: 'ms', ratioToRaw: 1 },
+        {
+          scenario: `${scenario} p50`,
+          subject: 'warren request()',
+          value: p('warren', 'p50'),
+          unit: 'ms',
+          ratioToRaw: p('warren', 'p50') / p('raw', 'p50'),
+        },
+        { scenario: `${scenario} p99`, subject: 'raw amqplib direct reply-to', value: p('raw', 'p99'), unit: 'ms', ratioToRaw: 1 },
+        {
+          scenario: `${scenario} p99`,
+          subject: 'warren request()',
+          value: p('warren', 'p99'),
+          unit: 'ms',
+          ratioToRaw: p('warren', 'p99') / p('raw', 'p99'),
+        },
+      );
+    }
+    return rows;
+  },
+};
