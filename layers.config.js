@@ -1,7 +1,8 @@
 // The layers of packages/core/src, checked by `npm run lint` (scripts/check-layers.js).
 //
 //   app/, index.ts                      anything
-//   operations/                         connection, publisher, message, topology, consumer
+//   observability/                      message (the tracing seam), and reads consumer, publisher, connection
+//   operations/                         connection, publisher, message, options, topology, consumer
 //   decorators/                         options, consumer
 //   consumer/                           everything below
 //   publisher/                          connection, options, message
@@ -41,7 +42,8 @@ export default {
     publisher: [...LEAVES, 'message', 'connection', 'options'],
     consumer: [...LEAVES, 'message', 'connection', 'options', 'topology', 'middleware', 'publisher'],
     decorators: [...LEAVES, 'options', 'consumer'],
-    operations: [...LEAVES, 'message', 'connection', 'topology', 'publisher', 'consumer'],
+    operations: [...LEAVES, 'message', 'connection', 'options', 'topology', 'publisher', 'consumer'],
+    observability: [...LEAVES, 'message', 'connection', 'publisher', 'consumer'],
     app: '*',
     'index.ts': '*',
   },
@@ -62,7 +64,7 @@ export default {
     amqplib: [
       'connection/',
       'topology/', // declares queues and exchanges on a channel
-      'operations/', // reads dead-letter queues with basic.get
+      'operations/', // reads dead-letter queues with basic.get; probes and declares an app's topology
       'publisher/ConfirmChannelSession.ts',
       'publisher/QueueDepthProbe.ts', // the passive declares that read a limited queue's depth
       'consumer/ConsumerChannel.ts',

@@ -3,7 +3,7 @@
 // can take, and shows what back-pressure does, as the broker sees it. Plain Node ESM: it runs
 // from the built packages (`npm run build` first, which `npm start` does).
 //
-//   broker answers? -> clean leftovers -> spawn the worker -> burst of orders (confirmed)
+//   broker answers? -> clean leftovers -> spawn the worker (its dashboard on --http-port) -> burst of orders (confirmed)
 //   -> a live line every 500 ms -> every order accounted for by id (or time limit) -> SIGTERM
 //   -> summary -> delete queues
 //
@@ -13,6 +13,7 @@
 // in a queue or a retry queue.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -47,6 +48,8 @@ const DEMO_QUEUES = [QUEUE, DLQ, ...RETRY_QUEUES, CHARGED, `${CHARGED}.dlq`];
 const TICK_MS = 500;
 const DRAIN_LIMIT_MS = 50_000;
 const STOP_LIMIT_MS = 20_000;
+/** The worker's operations port (dashboard, /metrics, /health): WARREN_DEMO_HTTP_PORT, else 9464 if free, else any free one. */
+const HTTP_PORT_WANTED = Number(process.env.WARREN_DEMO_HTTP_PORT ?? 9464);
 
 /** The worker runs this consumer only; the demo itself consumes what it sends to orders.charged. */
 const WORKER_CONSUMER = 'OrderPlacedWorker';
@@ -116,20 +119,32 @@ Get one, then run \`npm start\` again:
     chargedChannel.ack(msg);
   });
 
-  // 3. The worker, exactly as an app team runs it.
+  // 3. The worker, exactly as an app team runs it, with its operations port (the live dashboard).
   mkdirSync(DEMO_DIR, { recursive: true });
+  const httpPort = await portToUse(HTTP_PORT_WANTED);
   ({ worker, exit: workerExit } = spawnWorker({
     root: ROOT,
     cli: CLI,
     app: APP,
-    args: ['--only', WORKER_CONSUMER],
+    // debug: the summary counts the worker's retry lines, one per message (debug since issue #12).
+    args: ['--only', WORKER_CONSUMER, '--http-port', String(httpPort), '--log-level', 'debug'],
     logPath: WORKER_LOG,
     urls: URLS,
   }));
   console.log(
-    `worker: node ${relative(ROOT, CLI)} start ${relative(ROOT, APP)} --only ${WORKER_CONSUMER}  (pid ${worker.pid}, logs in ${relative(ROOT, WORKER_LOG)})`,
+    `worker: node ${relative(ROOT, CLI)} start ${relative(ROOT, APP)} --only ${WORKER_CONSUMER} --http-port ${httpPort}  (pid ${worker.pid}, logs in ${relative(ROOT, WORKER_LOG)})`,
   );
   await waitForConsumers();
+  const dashboard = `http://127.0.0.1:${httpPort}/`;
+  const answered = await fetch(dashboard, { signal: AbortSignal.timeout(3000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
+  console.log(
+    answered
+      ? `dashboard: ${dashboard}  (live while the worker runs: handled/s, in flight vs prefetch, queue depth, broker blocks; /metrics on the same port)`
+      : `dashboard: ${dashboard} does not answer (see ${relative(ROOT, WORKER_LOG)})`,
+  );
 
   // Unacked counts come from rabbitmqctl, sampled in the background from now on.
   const sampler = startUnackedSampler();
@@ -359,6 +374,21 @@ function startUnackedSampler() {
       state.stopped = true;
     },
   };
+}
+
+/** `wanted` if nothing listens on it, else a free port the system picks. */
+function portToUse(wanted) {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => {
+      const any = createServer();
+      any.listen(0, '127.0.0.1', () => {
+        const { port } = any.address();
+        any.close(() => resolve(port));
+      });
+    });
+    probe.listen(wanted, '127.0.0.1', () => probe.close(() => resolve(wanted)));
+  });
 }
 
 async function waitForConsumers() {

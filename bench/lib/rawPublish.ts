@@ -12,6 +12,7 @@ export function publishWindowed(
   window: number,
   message: (i: number) => { body: Buffer; props: amqp.Options.Publish },
 ): Promise<void> {
+  if (n === 0) return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
     let sent = 0;
     let confirmed = 0;

@@ -1,24 +1,40 @@
 import type { BenchRow } from './types.js';
 
 function fmt(v: number): string {
+  if (!Number.isFinite(v)) return '-';
   if (Math.abs(v) >= 100) return Math.round(v).toLocaleString('en-US');
+  if (Math.abs(v) >= 10) return v.toFixed(1);
   return v.toFixed(2);
 }
 
-/** A fixed-width table for people. */
+/** A fixed-width table for people: median, min–max over rounds, the ratio to raw, and the issue's target where one applies. */
 export function formatTable(rows: readonly BenchRow[]): string {
   const best = rows.some((r) => r.ratioToBestStatic !== undefined);
-  const head = ['scenario', 'subject', 'value', 'unit', 'ratio to raw', ...(best ? ['to best static'] : [])];
+  const head = ['scenario', 'subject', 'median', 'min–max', 'unit', 'vs raw', ...(best ? ['to best static'] : []), 'target'];
   const body = rows.map((r) => [
     r.scenario,
     r.subject,
     fmt(r.value),
+    `${fmt(r.min)}–${fmt(r.max)}`,
     r.unit,
-    `${r.ratioToRaw.toFixed(2)}x`,
+    Number.isFinite(r.ratioToRaw) ? `${r.ratioToRaw.toFixed(2)}x` : '-',
     ...(best ? [r.ratioToBestStatic === undefined ? '' : `${r.ratioToBestStatic.toFixed(2)}x`] : []),
+    r.target === undefined ? '' : `${r.target}: ${r.met ? 'met' : 'MISSED'}`,
   ]);
+  const right = new Set([2, 3, 5, ...(best ? [6] : [])]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 2 || i >= 4 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+    cells
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))
+      .join('  ')
+      .trimEnd();
+  const out: string[] = [line(head), widths.map((w) => '-'.repeat(w)).join('  ')];
+  let last: string | undefined;
+  for (const [i, r] of rows.entries()) {
+    // A blank line between scenarios keeps a long table readable.
+    if (last !== undefined && r.scenario !== last) out.push('');
+    last = r.scenario;
+    out.push(line(body[i] as string[]));
+  }
+  return out.join('\n');
 }

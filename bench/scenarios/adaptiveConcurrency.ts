@@ -6,7 +6,7 @@ import * as amqp from 'amqplib';
 import { benchQueueName, withQueue } from '../lib/broker.js';
 import { ModelDownstream } from '../lib/downstream.js';
 import { publishWindowed } from '../lib/rawPublish.js';
-import { alternate, median } from '../lib/stats.js';
+import { alternate, median, rowsFromRounds } from '../lib/stats.js';
 import type { BenchContext, BenchRow, Scenario } from '../lib/types.js';
 
 /** The downstream: 16 workers, 20 ms a call unloaded, ±10 % noise. */
@@ -112,6 +112,7 @@ export function adaptiveConcurrencyScenario(model: 'queue' | 'collapse'): Scenar
   const name = model === 'queue' ? 'adaptive-concurrency' : 'adaptive-concurrency-collapse';
   return {
     name,
+    extra: true,
     description:
       `handlers calling a downstream of ${CAPACITY} workers (${BASE_MS} ms unloaded; past capacity ${model === 'queue' ? 'calls queue' : 'every call slows'}): ` +
       `static prefetch ${STATIC.join(', ')} against the adaptive limit; ${MEASURE_MS / 1000} s measured after ${WARMUP_MS / 1000} s`,
@@ -145,17 +146,16 @@ export function adaptiveConcurrencyScenario(model: 'queue' | 'collapse'): Scenar
         `  best static: ${subjectName(best)}; adaptive ${ratio.toFixed(2)}x its throughput (target >= 0.9: ${ratio >= 0.9 ? 'met' : 'MISSED'}); ` +
           `adaptive p99 ${latency('adaptive').toFixed(1)} ms = ${p99Ratio.toFixed(2)}x the unloaded latency (static 1 p50, ${unloaded.toFixed(1)} ms; target <= 2: ${p99Ratio <= 2 ? 'met' : 'MISSED'})`,
       );
-      const row =
-        (scenario: string, unit: string, value: (k: string) => number) =>
-        (k: string): BenchRow => ({
-          scenario,
-          subject: subjectName(k),
-          value: value(k),
-          unit,
-          ratioToRaw: value(k) / value('raw'),
-          ...(k === 'adaptive' ? { ratioToBestStatic: value(k) / value(best) } : {}),
-        });
-      return [...keys.map(row(name, 'msg/s', rate)), ...keys.map(row(`${name}-p99`, 'ms p99', latency))];
+      const rateRows = rowsFromRounds(name, 'msg/s', rates, subjectName);
+      const p99Rows = rowsFromRounds(`${name}-p99`, 'ms p99', p99, subjectName);
+      for (const [rows, value] of [
+        [rateRows, rate],
+        [p99Rows, latency],
+      ] as const) {
+        const adaptiveRow = rows.at(-1);
+        if (adaptiveRow !== undefined) adaptiveRow.ratioToBestStatic = value('adaptive') / value(best);
+      }
+      return [...rateRows, ...p99Rows];
     },
   };
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { withMemoryAlarm } from '@warren/testing';
 import { benchQueueName, withQueue } from '../lib/broker.js';
-import { alternate, median } from '../lib/stats.js';
+import { alternate, median, rowsFromRounds } from '../lib/stats.js';
 import type { BenchContext, BenchRow, Scenario } from '../lib/types.js';
 
 const run = promisify(execFile);
@@ -33,35 +33,22 @@ async function measure(ctx: BenchContext, subject: 'raw' | 'warren'): Promise<Ch
 }
 
 export const blockedMemory: Scenario = {
-  name: 'blocked-memory',
+  name: 'memory blocked',
   description: `heap+Buffer growth while publishing 1 KiB messages at ${RATE}/s for ${DURATION_MS / 1000} s into a broker under a memory alarm`,
   async run(ctx: BenchContext): Promise<BenchRow[]> {
-    const results: Record<'raw' | 'warren', ChildResult[]> = { raw: [], warren: [] };
+    const refused: number[] = [];
+    const attempted: number[] = [];
     const r = await alternate(ctx.rounds, {
-      raw: async () => {
-        const x = await measure(ctx, 'raw');
-        results.raw.push(x);
-        return x.growthMiB;
-      },
+      raw: async () => (await measure(ctx, 'raw')).growthMiB,
       warren: async () => {
         const x = await measure(ctx, 'warren');
-        results.warren.push(x);
+        refused.push(x.rejected);
+        attempted.push(x.attempted);
         return x.growthMiB;
       },
     });
-    const raw = median(r.raw);
-    const w = median(r.warren);
-    const rejected = results.warren.at(-1)?.rejected ?? 0;
-    const attempted = results.warren.at(-1)?.attempted ?? 0;
-    return [
-      { scenario: 'blocked-memory-10s', subject: 'raw amqplib, publish() return ignored', value: raw, unit: 'MiB', ratioToRaw: 1 },
-      {
-        scenario: 'blocked-memory-10s',
-        subject: `warren defaults (${rejected}/${attempted} refused)`,
-        value: w,
-        unit: 'MiB',
-        ratioToRaw: w / raw,
-      },
-    ];
+    const label = (k: string): string =>
+      k === 'raw' ? 'raw amqplib, publish() return ignored' : `warren defaults (${median(refused)}/${median(attempted)} refused)`;
+    return rowsFromRounds(`memory blocked ${DURATION_MS / 1000}s rate=${RATE}`, 'MiB', r, label);
   },
 };

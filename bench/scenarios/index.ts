@@ -1,14 +1,16 @@
 import type { Scenario } from '../lib/types.js';
 import { adaptiveConcurrency, adaptiveConcurrencyCollapse } from './adaptiveConcurrency.js';
 import { blockedMemory } from './blockedMemory.js';
-import { consumeThroughput } from './consumeThroughput.js';
-import { publishThroughput } from './publishThroughput.js';
+import { consumeScenarios } from './consume.js';
+import { latency } from './latency.js';
+import { publishScenarios } from './publish.js';
 import { rpc } from './rpc.js';
 
-/** Every benchmark, in run order. Add a scenario here (consumer benches go here too). */
+/** Every benchmark, in run order. Add a scenario here. */
 export const scenarios: readonly Scenario[] = [
-  publishThroughput,
-  consumeThroughput,
+  ...consumeScenarios,
+  ...publishScenarios,
+  latency,
   blockedMemory,
   rpc,
   adaptiveConcurrency,

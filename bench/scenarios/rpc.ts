@@ -3,8 +3,8 @@ import 'reflect-metadata';
 import { Consumer, createPublisher, defineApp, silentLogger, startApp, Worker } from '@warren/core';
 import * as amqp from 'amqplib';
 import { benchQueueName, withQueue } from '../lib/broker.js';
-import { alternate, median } from '../lib/stats.js';
-import type { BenchRow, Scenario } from '../lib/types.js';
+import { alternate, rowsFromRounds } from '../lib/stats.js';
+import type { BenchRow, Scenario, Target } from '../lib/types.js';
 
 const WINDOW_MS = 3000;
 const REPLY_TO = 'amq.rabbitmq.reply-to';
@@ -110,52 +110,36 @@ async function warren(url: string, queue: string, callers: number): Promise<Resu
 }
 
 export const rpc: Scenario = {
-  name: 'rpc',
+  name: 'rpc round-trip',
   description: `request/reply round trips over direct reply-to, ${WINDOW_MS / 1000} s per subject, 1 and 100 concurrent callers`,
   async run(ctx) {
     const rows: BenchRow[] = [];
+    const label = (k: string): string => (k === 'raw' ? 'raw amqplib direct reply-to' : 'warren request()');
+    const target: Record<string, Target> = { warren: { of: 'ratio', op: '>=', bound: 0.95 } };
     for (const callers of [1, 100]) {
       const queue = benchQueueName(`rpc${callers}`);
-      const results = await withQueue(ctx.url, queue, () => {
-        const all: Record<'raw' | 'warren', Result[]> = { raw: [], warren: [] };
-        return alternate(ctx.rounds, {
-          raw: async () => {
-            const r = await raw(ctx.url, queue, callers);
-            all.raw.push(r);
-            ctx.note(`  raw, ${callers} callers: ${r.perSec.toFixed(0)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms`);
-            return r.perSec;
-          },
-          warren: async () => {
-            const r = await warren(ctx.url, queue, callers);
-            all.warren.push(r);
-            ctx.note(`  warren, ${callers} callers: ${r.perSec.toFixed(0)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms`);
-            return r.perSec;
-          },
-        }).then((rates) => ({ rates, all }));
-      });
+      const all: Record<'raw' | 'warren', Result[]> = { raw: [], warren: [] };
+      const timed = (k: 'raw' | 'warren', fn: () => Promise<Result>) => async (): Promise<number> => {
+        const r = await fn();
+        all[k].push(r);
+        ctx.note(`  ${label(k)}, ${callers} callers: ${r.perSec.toFixed(0)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms`);
+        return r.perSec;
+      };
+      const rates = await withQueue(ctx.url, queue, () =>
+        alternate(ctx.rounds, {
+          raw: timed('raw', () => raw(ctx.url, queue, callers)),
+          warren: timed('warren', () => warren(ctx.url, queue, callers)),
+        }),
+      );
       const scenario = `rpc round-trip concurrency=${callers}`;
-      const rawRate = median(results.rates.raw);
-      const warrenRate = median(results.rates.warren);
-      const p = (k: 'raw' | 'warren', f: 'p50' | 'p99'): number => median(results.all[k].map((r) => r[f]));
+      const field = (f: 'p50' | 'p99'): Record<string, number[]> => ({
+        raw: all.raw.map((r) => r[f]),
+        warren: all.warren.map((r) => r[f]),
+      });
       rows.push(
-        { scenario, subject: 'raw amqplib direct reply-to', value: rawRate, unit: 'req/s', ratioToRaw: 1 },
-        { scenario, subject: 'warren request()', value: warrenRate, unit: 'req/s', ratioToRaw: warrenRate / rawRate },
-        { scenario: `${scenario} p50`, subject: 'raw amqplib direct reply-to', value: p('raw', 'p50'), unit: 'ms', ratioToRaw: 1 },
-        {
-          scenario: `${scenario} p50`,
-          subject: 'warren request()',
-          value: p('warren', 'p50'),
-          unit: 'ms',
-          ratioToRaw: p('warren', 'p50') / p('raw', 'p50'),
-        },
-        { scenario: `${scenario} p99`, subject: 'raw amqplib direct reply-to', value: p('raw', 'p99'), unit: 'ms', ratioToRaw: 1 },
-        {
-          scenario: `${scenario} p99`,
-          subject: 'warren request()',
-          value: p('warren', 'p99'),
-          unit: 'ms',
-          ratioToRaw: p('warren', 'p99') / p('raw', 'p99'),
-        },
+        ...rowsFromRounds(scenario, 'req/s', rates, label, target),
+        ...rowsFromRounds(`rpc round-trip p50 concurrency=${callers}`, 'ms', field('p50'), label),
+        ...rowsFromRounds(`rpc round-trip p99 concurrency=${callers}`, 'ms', field('p99'), label),
       );
     }
     return rows;

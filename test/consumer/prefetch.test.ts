@@ -19,11 +19,18 @@ describe('back-pressure through prefetch and concurrency', () => {
     admin.trackQueue(queue);
     const gauge = new Gauge();
     const tally = new Tally();
+    // The first handlers wait at a gate until the broker has been seen holding the full window:
+    // sampling alone misses it when rabbitmqctl is slower than the whole drain (a loaded machine).
+    let openGate = (): void => undefined;
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
     @Consumer({ queue, prefetch: 10 })
     class SlowWorker extends Worker<{ id: string }> {
       async handle(msg: { id: string }, ctx: MessageContext): Promise<void> {
         gauge.enter();
         try {
+          await gate;
           await sleep(50, ctx.signal);
           tally.add(msg.id);
         } finally {
@@ -38,7 +45,11 @@ describe('back-pressure through prefetch and concurrency', () => {
         queue,
         ids.map((id) => ({ id })),
       );
-      const unackedSamples: number[] = [];
+      await waitFor('10 handlers at the gate', () => gauge.current === 10);
+      const held = await queueCounts(queue);
+      openGate();
+      assert.deepEqual([held.unacked, held.ready], [10, 290], 'with every handler held, the broker holds exactly the window');
+      const unackedSamples: number[] = [held.unacked];
       // The broker's own count of unacked deliveries, sampled while the backlog drains.
       while (tally.total < 250) unackedSamples.push((await queueCounts(queue)).unacked);
       await waitFor('all handled', () => tally.total >= 300, 30_000);

@@ -1,3 +1,4 @@
+// @warren-test serial: changes the broker's consumer_timeout
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -1,3 +1,4 @@
+// @warren-test serial: broker-wide faults (close_all_connections, stop_app, alarms) and timing
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

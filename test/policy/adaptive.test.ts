@@ -1,3 +1,4 @@
+// @warren-test serial: measures rates and latencies against bands
 /**
  * Adaptive concurrency against the real broker: the limit follows a simulated downstream's
  * capacity, and the broker's prefetch window follows the limit, so the backlog stays in the

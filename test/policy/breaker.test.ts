@@ -1,3 +1,4 @@
+// @warren-test serial: measures rates and latencies against bands
 /**
  * The dependency circuit breaker against the real broker, with a simulated downstream that can be
  * switched to fail: an outage stops consumption (no consumer on the queue, the backlog stays
@@ -336,6 +337,73 @@ describe('circuit breaker: stops consumption while the dependency is down', () =
         app.health().consumers.map((c) => c.policies.find((p) => p.name === 'breaker')?.breaker),
         ['payments', 'payments'],
       );
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('a half-open probe that hangs past its deadline counts as failed: half-open does not stall', async () => {
+    const queue = uniqueName('breaker-hang');
+    admin.trackQueue(queue);
+    const handled = new Tally();
+    let firstProbe = true;
+    let hangEnded = 0;
+    @Consumer({
+      queue,
+      prefetch: 5,
+      timeoutMs: 500,
+      breaker: { failureRate: 0.5, minCalls: 5, windowMs: 10_000, openMs: 300, halfOpenProbes: 1 },
+    })
+    class Hanging extends Worker<Job> {
+      async handle(job: Job): Promise<void> {
+        if (job.id === 'trip') throw new DependencyDown({ retryAfterMs: 300 });
+        if (firstProbe) {
+          // The first probe ignores its signal and hangs for 4 s.
+          firstProbe = false;
+          await sleep(4000);
+          hangEnded = Date.now();
+        }
+        handled.add(job.id);
+      }
+    }
+    const app = await startTestApp({ consumers: [Hanging] });
+    const transitions = recordTransitions(app);
+    try {
+      await admin.sendMany(queue, [{ id: 'trip' }]);
+      await waitFor('opened', () => transitions.some((t) => t.kind === 'open'), 5000);
+      const ids = Array.from({ length: 10 }, (_, i) => `h${i}`);
+      await admin.sendMany(
+        queue,
+        ids.map((id) => ({ id })),
+      );
+      await waitFor('the breaker closed', () => transitions.some((t) => t.kind === 'closed'), 8000);
+      assert.equal(hangEnded, 0, 'it closed while the hung probe was still running');
+      await waitFor('every other id handled', () => ids.filter((id) => !handled.seen.has(id)).length <= 1, 8000);
+    } finally {
+      await app.stop(0);
+    }
+  });
+
+  it('DependencyDown without a breaker is retried after its retryAfterMs, like RetryLater: no hot loop', async () => {
+    const queue = uniqueName('depdown');
+    admin.trackQueue(queue);
+    const calls: number[] = [];
+    @Consumer({ queue, retry: { attempts: 3, delayMs: 50 } })
+    class NoBreaker extends Worker<Job> {
+      async handle(_job: Job, ctx: MessageContext): Promise<void> {
+        calls.push(Date.now());
+        if (ctx.attempt === 1) throw new DependencyDown({ retryAfterMs: 700 });
+      }
+    }
+    const app = await startTestApp({ consumers: [NoBreaker] });
+    try {
+      await admin.sendMany(queue, [{ id: 'd' }]);
+      await waitFor('handled on the retry', () => calls.length === 2, 5000);
+      await sleep(200);
+      assert.equal(calls.length, 2, 'called twice: no put-back loop');
+      const waited = (calls[1] as number) - (calls[0] as number);
+      assert.ok(waited >= 650, `retried after ${waited} ms (retryAfterMs 700)`);
+      assert.equal(app.consumers[0]?.stats().retried, 1);
     } finally {
       await app.stop();
     }

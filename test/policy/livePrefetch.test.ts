@@ -1,3 +1,4 @@
+// @warren-test serial: measures rates and latencies against bands
 /**
  * A live prefetch window at the real broker (what the adaptive limit moves): a channel-wide qos
  * on a classic queue, a re-subscribe on a quorum queue. Quorum queue counts reach rabbitmqctl on

@@ -205,9 +205,9 @@ describe('policies: the public contract', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
     await new Promise((r) => server.close(r));
-    const { child, exited } = spawnWarren(['start', fixture('policyApp'), '--health-port', String(port)], { FIXTURE_QUEUE: queue });
+    const { child, exited } = spawnWarren(['start', fixture('policyApp'), '--http-port', String(port)], { FIXTURE_QUEUE: queue });
     try {
-      await watchStdout(child).until('the health endpoint', (text) => text.includes('health endpoint'));
+      await watchStdout(child).until('the operations port', (text) => text.includes('operations port'));
       await admin.sendMany(queue, [{ id: 'h1' }, { id: 'h2' }]);
       let report: { consumers: Array<{ policies: Array<Record<string, unknown>> }> } | undefined;
       await waitFor('the policy counted both', async () => {

@@ -1,3 +1,4 @@
+// @warren-test serial: measures rates and latencies against bands
 /**
  * The rate limit against the real broker: a token bucket before the handler whose waiting
  * deliveries hold their prefetch slots, so the backlog stays in the queue; shared by consumers

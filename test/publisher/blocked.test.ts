@@ -1,3 +1,4 @@
+// @warren-test serial: sets a broker memory alarm
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BrokerBlockedError, createPublisher, type Publisher, PublishTimeoutError } from '@warren/core';

@@ -1,3 +1,4 @@
+// @warren-test serial: measures rates and latencies against bands
 /**
  * Back-pressure end to end: three stages, each publishing to the next queue through the app's
  * Publisher, with `limits` on the queues between them, and a slow last stage (a simulated

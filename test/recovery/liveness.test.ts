@@ -1,3 +1,4 @@
+// @warren-test serial: sets a broker memory alarm
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -1,3 +1,4 @@
+// @warren-test serial: measures rates and latencies against bands
 /**
  * Request/reply with deadlines and cancellation, against the real broker: many callers, timeouts,
  * cancellation that reaches the handler, requests that expire in the queue, a worker killed
@@ -25,7 +26,7 @@ import {
   type WarrenApp,
   Worker,
 } from '@warren/core';
-import { BrokerAdmin, queueCounts, sleep, uniqueName, waitFor } from '@warren/testing';
+import { BrokerAdmin, queueCounts, rabbitmqctl, sleep, uniqueName, waitFor } from '@warren/testing';
 import { startTestApp } from '../support/app.js';
 import { BROKER_URL } from '../support/broker.js';
 import { fixture, spawnWarren } from '../support/cli.js';
@@ -215,6 +216,105 @@ describe('request/reply', () => {
       assert.equal(app.consumers[0]?.stats().deadLettered, 0, 'nothing dead-lettered by Warren');
     } finally {
       await app.stop(0);
+    }
+  });
+
+  it('a cancel notice drops only the request it names, never a message that merely shares its correlationId', async () => {
+    const queue = uniqueName('rpc-corr');
+    admin.trackQueue(queue);
+    const handled: string[] = [];
+    @Consumer({ queue })
+    class Jobs extends Worker<{ id: string }> {
+      async handle(job: { id: string }): Promise<void> {
+        handled.push(job.id);
+      }
+    }
+    const app = await startTestApp({ consumers: [Jobs] });
+    try {
+      // A caller's notice for trace-42 (as a cancelled request sends), then a follow-up job that carries the same id.
+      await admin.channel.publish(
+        'warren.cancel',
+        '',
+        Buffer.from(JSON.stringify({ correlationId: 'trace-42', deadline: Date.now() + 60_000 })),
+      );
+      await sleep(200);
+      await admin.sendMany(queue, [{ id: 'job-1' }], { contentType: 'application/json', correlationId: 'trace-42' });
+      await waitFor('the job handled', () => handled.includes('job-1'), 5000);
+      assert.equal(app.consumers[0]?.stats().cancelledBeforeStart, 0);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it("a request's retry keeps its caller's deadline: it never runs after the caller gave up", async () => {
+    const queue = uniqueName('rpc-retry');
+    admin.trackQueue(queue);
+    const attempts: number[] = [];
+    @Consumer({ queue, retry: { attempts: 3, delayMs: 500 } })
+    class Flaky extends Worker<Req, Res> {
+      async handle(req: Req, ctx: MessageContext): Promise<Res> {
+        attempts.push(ctx.attempt);
+        if (ctx.attempt === 1) throw new Error('flaky');
+        return { doubled: req.n * 2, worker: 0 };
+      }
+    }
+    const app = await startTestApp({ consumers: [Flaky] });
+    try {
+      await assert.rejects(client.request(queue, { n: 1 }, { timeoutMs: 300 }), RequestTimeoutError);
+      // The retry copy expires at the caller's deadline (in the delay queue), comes back, and is dropped.
+      await waitFor(
+        'settled',
+        async () => {
+          const c = await queueCounts(queue);
+          return (
+            c.ready === 0 &&
+            c.unacked === 0 &&
+            (app.consumers[0]?.stats().retried ?? 0) === 1 &&
+            (app.consumers[0]?.stats().acked ?? 0) === 1
+          );
+        },
+        5000,
+      );
+      assert.deepEqual(attempts, [1], 'the retry never ran');
+      assert.equal(client.stats().requests?.lateReplies, 0);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('a publisher without configure permission still answers requests: no cancel notices, no wedged channel', async () => {
+    const vhost = uniqueName('rpc-vhost');
+    const user = uniqueName('rpc-user');
+    await rabbitmqctl('add_vhost', vhost);
+    await rabbitmqctl('add_user', user, 'secret-pw');
+    // Guest sets up the queue; the user may write and read but configure nothing.
+    await rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
+    await rabbitmqctl('set_permissions', '-p', vhost, user, '^$', '.*', '.*');
+    const base = new URL(BROKER_URL);
+    const vhostUrl = (u: string, p: string) => `amqp://${u}:${p}@${base.host}/${encodeURIComponent(vhost)}`;
+    const queue = uniqueName('rpc-noconf');
+    @Consumer({ queue, deadLetter: false })
+    class Echo extends Worker<Req, Res> {
+      async handle(req: Req): Promise<Res> {
+        return { doubled: req.n * 2, worker: 0 };
+      }
+    }
+    const app = await startTestApp({ consumers: [Echo] }, { urls: vhostUrl('guest', 'guest') });
+    const limited = await createPublisher({ url: vhostUrl(user, 'secret-pw'), logger: silentLogger() });
+    try {
+      const closes: unknown[] = [];
+      limited.events.on('channelClosed', (e) => closes.push(e));
+      const reply = await limited.request<Res>(queue, { n: 4 }, { timeoutMs: 5000 });
+      assert.equal(reply.doubled, 8);
+      await limited.send(queue, { n: 5 }); // plain publishes go on
+      await assert.rejects(limited.request(queue, { n: 6 }, { timeoutMs: 1, signal: AbortSignal.abort() }), RequestCancelledError);
+      await sleep(300);
+      assert.equal(closes.length, 0, 'the confirm channel never closed');
+    } finally {
+      await limited.close();
+      await app.stop();
+      await rabbitmqctl('delete_user', user);
+      await rabbitmqctl('delete_vhost', vhost);
     }
   });
 

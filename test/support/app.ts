@@ -11,6 +11,8 @@ export async function startTestApp(definition: AppDefinition, options: AppRunOpt
     urls: BROKER_URL,
     logger: process.env.WARREN_TEST_LOGS === undefined ? silentLogger() : undefined,
     shutdownGraceMs: 2000,
+    // Warren's own tests say which of several URLs comes first (failover); apps shuffle by default.
+    shuffle: false,
     ...options,
   } as AppRunOptions);
   await app.start();

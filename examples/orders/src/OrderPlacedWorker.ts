@@ -41,7 +41,9 @@ export class OrderPlacedWorker extends Worker<OrderPlaced> {
     };
     // Resolves on the broker's confirm; only then does returning ack the order, so a crash in
     // between can duplicate the event (the consumer below is idempotent by chargeId) but never lose it.
-    await this.publisher.send('orders.charged', event, { correlationId: order.id });
+    // With ctx.signal, a publish held back (a blocked broker) past this attempt's deadline is
+    // dropped, never sent: the order is retried or dead-lettered, not also announced as charged.
+    await this.publisher.send('orders.charged', event, { correlationId: order.id, signal: ctx.signal });
     if (ctx.attempt > 1) ctx.log.info({ orderId: order.id, attempt: ctx.attempt }, 'order charged after a retry');
   }
 }

@@ -1,27 +1,10 @@
-import {
-  ConfigError,
-  ConnectionManager,
-  createPublisher,
-  inspectDeadLetters,
-  purgeDeadLetters,
-  replayDeadLetters,
-  resolveBrokerUrls,
-} from '@warren/core';
+import { ConfigError, createPublisher, inspectDeadLetters, purgeDeadLetters, replayDeadLetters } from '@warren/core';
 import type { Command } from 'commander';
+import { addBrokerOptions, type BrokerFlags, resolveCliBroker, warnOnStderr } from '../broker/brokerOptions.js';
+import { adminConnection } from './adminConnection.js';
 
-interface CommonOptions {
-  url?: string;
+interface CommonOptions extends BrokerFlags {
   json?: boolean;
-}
-
-/** --url, else WARREN_URL, AMQP_URL, the local default; errors name the flag. */
-const brokerUrls = (url: string | undefined): string[] => resolveBrokerUrls({ urls: url }, process.env, { urls: '--url' });
-
-/** An operator's connection: no reconnecting, fails at once with a one-line error. */
-async function adminConnection(url: string | undefined): Promise<ConnectionManager> {
-  const connection = new ConnectionManager({ urls: brokerUrls(url), role: 'admin', appName: 'warren-cli', reconnect: false });
-  await connection.start();
-  return connection;
 }
 
 function wholeNumber(flag: string, text: string | undefined): number | undefined {
@@ -35,15 +18,18 @@ function wholeNumber(flag: string, text: string | undefined): number | undefined
 export function registerDlqCommands(program: Command): void {
   const dlq = program.command('dlq').description("operate a consumer queue's dead letters (<queue>.dlq)");
 
-  dlq
-    .command('list')
-    .description('count the dead letters and show the reasons of the newest ones (moves nothing)')
-    .argument('<queue>', 'the work queue (its DLQ is <queue>.dlq)')
+  addBrokerOptions(
+    dlq
+      .command('list')
+      .description('count the dead letters and show the reasons of the newest ones (moves nothing)')
+      .argument('<queue>', 'the work queue (its DLQ is <queue>.dlq)'),
+  )
     .option('--last <n>', 'how many of the newest to show', '10')
-    .option('--url <url>', 'broker URL')
     .option('--json', 'print JSON')
     .action(async (queue: string, opts: CommonOptions & { last: string }) => {
-      const connection = await adminConnection(opts.url);
+      const broker = resolveCliBroker(opts);
+      warnOnStderr(broker);
+      const connection = await adminConnection(broker);
       try {
         const summary = await inspectDeadLetters(connection, queue, wholeNumber('--last', opts.last) ?? 10);
         if (opts.json === true) {
@@ -63,19 +49,22 @@ export function registerDlqCommands(program: Command): void {
       }
     });
 
-  dlq
-    .command('replay')
-    .description('move dead letters back to the work queue (confirmed, attempt count reset; safe to interrupt)')
-    .argument('<queue>', 'the work queue')
+  addBrokerOptions(
+    dlq
+      .command('replay')
+      .description('move dead letters back to the work queue (confirmed, attempt count reset; safe to interrupt)')
+      .argument('<queue>', 'the work queue'),
+  )
     .option('--limit <n>', 'move at most n messages')
     .option('--rate <r>', 'at most r messages per second')
-    .option('--url <url>', 'broker URL')
     .option('--json', 'print JSON')
     .action(async (queue: string, opts: CommonOptions & { limit?: string; rate?: string }) => {
       const limit = wholeNumber('--limit', opts.limit);
       const ratePerSec = wholeNumber('--rate', opts.rate);
-      const connection = await adminConnection(opts.url);
-      const publisher = await createPublisher({ urls: brokerUrls(opts.url), appName: 'warren-cli' });
+      const broker = resolveCliBroker(opts);
+      warnOnStderr(broker);
+      const connection = await adminConnection(broker);
+      const publisher = await createPublisher({ urls: broker.urls, tls: broker.tls, appName: 'warren-cli' });
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
       process.once('SIGINT', onSignal);
@@ -99,15 +88,15 @@ export function registerDlqCommands(program: Command): void {
       }
     });
 
-  dlq
-    .command('purge')
-    .description('delete every dead letter of a queue (needs --yes)')
-    .argument('<queue>', 'the work queue')
+  addBrokerOptions(
+    dlq.command('purge').description('delete every dead letter of a queue (needs --yes)').argument('<queue>', 'the work queue'),
+  )
     .option('--yes', 'really delete them')
-    .option('--url <url>', 'broker URL')
     .action(async (queue: string, opts: CommonOptions & { yes?: boolean }) => {
       if (opts.yes !== true) throw new ConfigError(`this deletes every message in ${queue}.dlq for good: run again with --yes`);
-      const connection = await adminConnection(opts.url);
+      const broker = resolveCliBroker(opts);
+      warnOnStderr(broker);
+      const connection = await adminConnection(broker);
       try {
         const n = await purgeDeadLetters(connection, queue);
         process.stdout.write(`purged ${n} message(s) from ${queue}.dlq\n`);

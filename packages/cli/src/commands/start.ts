@@ -1,15 +1,21 @@
-import { type AppRunOptions, type Logger, redactUrl, resolveBrokerUrls, WarrenApp } from '@warren/core';
+import { type AppRunOptions, ConfigError, describeTls, type Logger, redactUrl, WarrenApp } from '@warren/core';
+import { type BrokerFlags, resolveCliBroker } from '../broker/brokerOptions.js';
+import { dashboardRoutes } from '../dashboard/index.js';
 import { exitCodes } from '../exitCodes.js';
-import { startHealthServer } from '../healthServer.js';
 import { loadApp } from '../loadApp.js';
-import { cliLogger } from '../logging.js';
+import { cliLogger, logLevel } from '../logging.js';
+import { startOperationsServer } from '../operationsServer.js';
+import { operationsToken } from '../operationsToken.js';
 
-export interface StartOptions {
-  url?: string;
+export interface StartOptions extends BrokerFlags {
   grace?: string;
   only?: string;
   heartbeat?: string;
+  httpPort?: string;
+  /** The old name of --http-port. */
   healthPort?: string;
+  httpHost?: string;
+  logLevel?: string;
 }
 
 /**
@@ -51,14 +57,20 @@ export async function startCommand(modulePath: string, opts: StartOptions): Prom
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
+  const level = logLevel(opts.logLevel ?? process.env.WARREN_LOG_LEVEL, opts.logLevel === undefined ? 'WARREN_LOG_LEVEL' : '--log-level');
+  const http = operationsPort(opts);
+  const token = http === undefined ? undefined : operationsToken();
+  const broker = resolveCliBroker(opts);
   const definition = await loadApp(modulePath);
-  log = cliLogger(definition.name ?? 'warren');
-  const urls = resolveBrokerUrls({ urls: opts.url }, process.env, { urls: '--url' });
-  const runOptions: AppRunOptions = { urls, logger: log };
+  log = cliLogger(definition.name ?? 'warren', level);
+  for (const warning of broker.warnings) log.warn(warning);
+  const { urls, tls } = broker;
+  const runOptions: AppRunOptions = { urls, tls, logger: log };
   if (opts.grace !== undefined) runOptions.shutdownGraceMs = positiveInt('--grace', opts.grace);
   if (opts.heartbeat !== undefined) runOptions.heartbeatSec = positiveInt('--heartbeat', opts.heartbeat);
   if (opts.only !== undefined) runOptions.only = opts.only.split(',').map((s) => s.trim());
-  const healthPort = opts.healthPort === undefined ? undefined : positiveInt('--health-port', opts.healthPort);
+  // The operations port serves /metrics: the app counts from its first message on.
+  if (http !== undefined) runOptions.metrics = { processMetrics: true };
   app = await WarrenApp.create(definition, runOptions);
   const running = app;
   running.events.on('fatal', (error) => {
@@ -66,7 +78,8 @@ export async function startCommand(modulePath: string, opts: StartOptions): Prom
     void running.stop(0).finally(() => process.exit(exitCodes.connection));
   });
 
-  log.info({ broker: urls.map(redactUrl) }, 'starting');
+  const secure = urls.some((u) => u.startsWith('amqps:'));
+  log.info({ broker: urls.map(redactUrl), ...(secure ? { tls: describeTls(tls) } : {}) }, 'starting');
   try {
     await running.start();
   } catch (error) {
@@ -75,17 +88,55 @@ export async function startCommand(modulePath: string, opts: StartOptions): Prom
     await running.stop();
     return;
   }
-  if (healthPort !== undefined) {
+  if (http !== undefined) {
     try {
-      const server = await startHealthServer(running, healthPort);
+      const routes = dashboardRoutes(running, { appName: definition.name });
+      const server = await startOperationsServer(running, { ...http, routes, ...(token === undefined ? {} : { token }) });
       server.unref();
-      log.info({ port: healthPort }, 'health endpoint on http://127.0.0.1:<port>/health');
     } catch (error) {
-      // Taken port or the like: stop cleanly rather than exit with handlers mid-flight.
+      // A taken port or the like: stop cleanly rather than exit with handlers mid-flight.
       await running.stop();
-      throw error;
+      throw new ConfigError(`${http.flag}: cannot listen on ${http.host}:${http.port}: ${(error as Error).message}`, { cause: error });
+    }
+    const base = `http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`;
+    log.info({ operations: base, token: token !== undefined }, `operations port: ${base}/ (dashboard), /metrics, /health`);
+    if (token === undefined && !isLoopback(http.host)) {
+      log.warn(
+        { operations: base },
+        'the operations port is reachable from other machines without a token: set WARREN_HTTP_TOKEN (see docs/security.md)',
+      );
     }
   }
+}
+
+/**
+ * The operations port and host: --http-port, else its old name --health-port, else
+ * WARREN_HTTP_PORT; undefined when none is given (no port is opened).
+ */
+function operationsPort(opts: StartOptions): { port: number; host: string; flag: string } | undefined {
+  if (opts.httpPort !== undefined && opts.healthPort !== undefined && opts.httpPort !== opts.healthPort) {
+    throw new ConfigError(`--http-port and --health-port name one port (the latter is its old name): give one`);
+  }
+  const [flag, text] =
+    opts.httpPort !== undefined
+      ? ['--http-port', opts.httpPort]
+      : opts.healthPort !== undefined
+        ? ['--health-port', opts.healthPort]
+        : ['WARREN_HTTP_PORT', process.env.WARREN_HTTP_PORT?.trim() || undefined];
+  if (text === undefined) {
+    if (opts.httpHost !== undefined) throw new ConfigError('--http-host needs --http-port (or WARREN_HTTP_PORT)');
+    return undefined;
+  }
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError(`${flag} must be a port from 1 to 65535, got "${text}"`);
+  const host = opts.httpHost ?? '127.0.0.1';
+  if (host.trim() === '') throw new ConfigError('--http-host must name an address, e.g. 127.0.0.1 or 0.0.0.0');
+  return { port, host, flag };
+}
+
+/** Only this machine can reach an address like these. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 function positiveInt(flag: string, text: string): number {

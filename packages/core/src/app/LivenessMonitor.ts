@@ -15,7 +15,11 @@ export interface LivenessOptions {
 
 export interface LivenessReport {
   consumers: Record<string, { stalled: boolean; readyWhenChecked: number | undefined; idleMs: number }>;
-  connections: Record<string, { state: string; blocked: boolean; blockedForMs: number; blockedTooLong: boolean }>;
+  /** `node`: host:port of the broker node it is on (null while down); `cluster`: that broker's cluster_name. */
+  connections: Record<
+    string,
+    { state: string; node: string | null; cluster: string | null; blocked: boolean; blockedForMs: number; blockedTooLong: boolean }
+  >;
 }
 
 /**
@@ -83,8 +87,11 @@ export class LivenessMonitor {
     }
     const connections: LivenessReport['connections'] = {};
     for (const c of this.#connections) {
+      const node = c.node;
       connections[c.role] = {
         state: c.state,
+        node: node?.address ?? null,
+        cluster: node?.cluster ?? null,
         blocked: c.isBlocked,
         blockedForMs: c.blockedForMs,
         blockedTooLong: this.#blockedTooLong.has(c.role),
@@ -113,7 +120,7 @@ export class LivenessMonitor {
     // Paused, recovering or stopping consumers are not expected to receive; a full prefetch
     // window means the broker is right to send nothing.
     const eligible = s.state === 'consuming' && s.inFlight < consumer.prefetchNow && consumer.msIdle >= this.#stalledAfterMs;
-    const ready = eligible ? await consumer.readyMessages() : 0;
+    const ready = eligible ? await readyForConsumer(consumer) : 0;
     const stalled = ready !== undefined && ready > 0;
     const was = this.#stalled.has(consumer.name);
     if (stalled) {
@@ -131,4 +138,16 @@ export class LivenessMonitor {
       this.#events.emit('stallCleared', consumer.name);
     }
   }
+}
+
+/**
+ * Ready messages a consumer should be getting. A single active consumer may be waiting its turn
+ * (another worker's is active) and get nothing on purpose; AMQP cannot tell it from a stalled
+ * active one, and the queue counts only the active consumer. So it is stalled only when the queue
+ * counts none at all while it is subscribed.
+ */
+async function readyForConsumer(consumer: ConsumerRuntime): Promise<number | undefined> {
+  if (!consumer.options.singleActiveConsumer) return consumer.readyMessages();
+  const queue = await consumer.queueStats();
+  return queue === undefined ? undefined : queue.consumers > 0 ? 0 : queue.ready;
 }

@@ -1,63 +1,35 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
-import { type BrokerUrlOptions, DEFAULT_URL, resolveBrokerUrls } from '../connection/brokerUrl.js';
-import { ConnectionManager, type ReconnectOptions } from '../connection/ConnectionManager.js';
+import { resolveTls } from '../connection/brokerTls.js';
+import { resolveBrokerUrls } from '../connection/brokerUrl.js';
+import { ConnectionManager } from '../connection/ConnectionManager.js';
 import { FanoutSubscription } from '../consumer/ConsumerChannel.js';
-import { ConsumerRuntime, type ConsumerStats, type MessageHandler } from '../consumer/ConsumerRuntime.js';
+import { ConsumerRuntime, type ConsumerStats } from '../consumer/ConsumerRuntime.js';
 import { ClosedError, ConfigError, type WarrenError } from '../errors/WarrenError.js';
-import type { WarrenEvents } from '../events/events.js';
 import { TypedEvents } from '../events/TypedEvents.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { CANCEL_EXCHANGE } from '../message/headers.js';
-import { Publisher, type PublisherOptions } from '../publisher/Publisher.js';
+import { attachLifecycleLog } from '../observability/lifecycleLog.js';
+import { AppMetrics } from '../observability/metrics/AppMetrics.js';
+import { enableTracing } from '../observability/tracing/enableTracing.js';
+import { Publisher } from '../publisher/Publisher.js';
 import { checkDeadlinesAgainstBroker } from './checkDeadlines.js';
 import type { AppDefinition } from './defineApp.js';
 import { type AppHealth, assessHealth } from './health.js';
 
 export type { AppHealth };
 
-import { LivenessMonitor, type LivenessOptions } from './LivenessMonitor.js';
-import { resolveAppDefinition } from './resolveApp.js';
+import type { AppEvents, AppRunOptions, AppState, StopReport } from './AppRunOptions.js';
+import { LivenessMonitor } from './LivenessMonitor.js';
+import { handlerOf, resolveAppDefinition } from './resolveApp.js';
+
+export type { AppEvents, AppRunOptions, AppState, StopReport };
+
 import { LOGGER } from './tokens.js';
-
-/** `url` (one broker) or `urls` (several); default: WARREN_URL, then AMQP_URL, then amqp://guest:guest@127.0.0.1:5672. */
-export interface AppRunOptions extends BrokerUrlOptions {
-  logger?: Logger;
-  /** Overrides the app's grace period for in-flight handlers at shutdown. */
-  shutdownGraceMs?: number;
-  /** Heartbeat in seconds for both connections. Default 10. */
-  heartbeatSec?: number;
-  /** Rounds over the URLs at start before giving up. Default 1. */
-  startAttempts?: number;
-  /** Options of the app's Publisher (the one handlers inject, and retries and dead letters use). */
-  publisher?: Omit<PublisherOptions, 'url' | 'urls' | 'connection' | 'logger'>;
-  /**
-   * The broker's consumer_timeout in ms (0: none), if you know it. Default: WARREN_CONSUMER_TIMEOUT_MS,
-   * else asked of `rabbitmqctl` for a broker on this machine, else RabbitMQ's default (30 min).
-   */
-  consumerTimeoutMs?: number;
-  /** Reconnect backoff for both connections (default: 200 ms doubling to 15 s, ±20 %, forever); `maxAttempts` then fails the app. */
-  reconnect?: Partial<ReconnectOptions>;
-  /** Stalled-consumer and blocked-connection detection; false turns it off. */
-  liveness?: LivenessOptions | false;
-  /** Run only these consumers (by class name or `name` option). Default: all. */
-  only?: readonly string[];
-}
-
-export interface StopReport {
-  /** True when every delivery was settled on the broker and every publish confirmed. */
-  clean: boolean;
-  durationMs: number;
-  consumers: Record<string, ConsumerStats>;
-}
-
-export type AppEvents = WarrenEvents & { fatal: [error: WarrenError] };
-
-export type AppState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
 /** The broker URL(s) from the environment, as `warren start` reads them. */
 export function urlsFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  return env.WARREN_URL ?? env.AMQP_URL ?? DEFAULT_URL;
+  return resolveBrokerUrls({}, env).join(',');
 }
 
 /**
@@ -81,6 +53,8 @@ export class WarrenApp {
   readonly #cancelNotices: FanoutSubscription;
   #starting: Promise<void> | undefined;
   #stopping: Promise<StopReport> | undefined;
+  #metrics: AppMetrics | undefined;
+  #tracing = true;
 
   private constructor(parts: {
     liveness: LivenessMonitor | undefined;
@@ -129,10 +103,13 @@ export class WarrenApp {
     const log = options.logger ?? createLogger({ name: appName });
     const connectionOptions = {
       urls: resolveBrokerUrls(options),
+      // Read and checked once for both connections.
+      tls: resolveTls(options.tls),
       appName,
       logger: log,
       heartbeatSec: options.heartbeatSec ?? 10,
       startAttempts: options.startAttempts ?? 1,
+      shuffle: options.shuffle ?? true,
       reconnect: options.reconnect,
     };
     const consumeConnection = new ConnectionManager({ ...connectionOptions, role: 'consume' });
@@ -148,20 +125,7 @@ export class WarrenApp {
     const events = new TypedEvents<AppEvents>();
     const consumers: ConsumerRuntime[] = [];
     for (const [cls, opts] of resolved) {
-      if (!container.isBound(cls))
-        container
-          .bind(cls as unknown as new () => unknown)
-          .toSelf()
-          .inSingletonScope();
-      let handler: MessageHandler;
-      try {
-        handler = container.get(cls as unknown as symbol) as MessageHandler;
-      } catch (error) {
-        const first = ((error as Error).message ?? String(error)).split('\n')[0];
-        throw new ConfigError(`@Consumer ${cls.name}: cannot be created: ${first} (bind it in defineApp's configure)`, { cause: error });
-      }
-      if (typeof handler.handle !== 'function')
-        throw new ConfigError(`@Consumer ${cls.name}: must extend Worker and implement handle(payload, ctx)`);
+      const handler = handlerOf(container, cls);
       const runtime = new ConsumerRuntime(opts, handler, {
         connection: consumeConnection,
         republisher: publisher,
@@ -186,6 +150,9 @@ export class WarrenApp {
       consumeConnection,
       publishConnection,
     });
+    attachLifecycleLog(events, consumers, log);
+    if (options.metrics) app.#metrics = new AppMetrics(app, options.metrics === true ? {} : options.metrics);
+    app.#tracing = options.tracing !== false;
     return app;
   }
 
@@ -228,6 +195,17 @@ export class WarrenApp {
     };
   }
 
+  /** The app's metrics in Prometheus' text format; needs `metrics` in the run options. */
+  metrics(): Promise<string> {
+    if (this.#metrics === undefined) return Promise.reject(new ConfigError('metrics are off: create the app with { metrics: true }'));
+    return this.#metrics.text();
+  }
+
+  /** The app's metrics (registry, content type, queue depths), or undefined when off. */
+  get appMetrics(): AppMetrics | undefined {
+    return this.#metrics;
+  }
+
   get connections(): { consume: ConnectionManager; publish: ConnectionManager } {
     return { consume: this.#consumeConnection, publish: this.#publishConnection };
   }
@@ -246,6 +224,7 @@ export class WarrenApp {
 
   async #start(): Promise<void> {
     try {
+      if (this.#tracing) await enableTracing();
       await Promise.all([this.#consumeConnection.start(), this.#publishConnection.start()]);
       this.#assertStarting();
       await checkDeadlinesAgainstBroker(this.consumers, this.#consumeConnection.brokerAddress, this.#consumerTimeoutMs);

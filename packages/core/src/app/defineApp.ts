@@ -6,6 +6,12 @@ import type { PublisherOptions } from '../publisher/PublisherOptions.js';
 /** The app's Publisher options an app may set: not where it connects (the app's connection), nor its logger. */
 export type AppPublisherOptions = Omit<PublisherOptions, 'url' | 'urls' | 'connection' | 'logger'>;
 
+/** Options every consumer of the app takes unless it sets its own. */
+export interface AppConsumerDefaults {
+  /** 'quorum' for an app on a cluster: each queue (and its retry queues and DLQ) replicated over the nodes. */
+  queueType?: 'classic' | 'quorum';
+}
+
 /** A class decorated with `@Consumer`, extending `Worker`. */
 export type ConsumerClass = abstract new (...args: never[]) => Worker<never>;
 
@@ -28,6 +34,8 @@ export interface AppDefinition {
    * a `Middleware` shared as it is, or a factory `(host) => Middleware` called once per consumer.
    */
   use?: readonly Policy[];
+  /** Defaults for every consumer's options (a consumer's own option wins): `{ queueType: 'quorum' }`. */
+  defaults?: AppConsumerDefaults;
 }
 
 const APP_BRAND = Symbol.for('@warren/core/app');

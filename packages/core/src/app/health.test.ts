@@ -26,6 +26,13 @@ test('a lost connection, a recovering or stalled consumer, or a connection block
     assessHealth({ ...healthy, liveness: { consumers: { a: { stalled: true, readyWhenChecked: 5, idleMs: 40_000 } }, connections: {} } }),
     'degraded',
   );
-  const blocked = { state: 'connected', blocked: true, blockedForMs: 60_000, blockedTooLong: true };
+  const blocked = {
+    state: 'connected',
+    node: '127.0.0.1:5672',
+    cluster: 'rabbit@host',
+    blocked: true,
+    blockedForMs: 60_000,
+    blockedTooLong: true,
+  };
   assert.equal(assessHealth({ ...healthy, liveness: { consumers: {}, connections: { publish: blocked } } }), 'degraded');
 });

@@ -4,8 +4,11 @@ import { ClosedError, ConnectionError, type WarrenError } from '../errors/Warren
 import { TypedEvents } from '../events/TypedEvents.js';
 import { type Logger, silentLogger } from '../logging/logger.js';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+import { checkTlsForUrls, clientCertificateName, resolveTls, type TlsOptions } from './brokerTls.js';
 import { type BrokerAddress, type BrokerUrlOptions, parseBrokerUrl, resolveBrokerUrls } from './brokerUrl.js';
+import { connectArguments, type LoginMechanism, loginMechanism } from './connectArguments.js';
 import { describeConnectError } from './describeConnectError.js';
+import { shuffled } from './shuffle.js';
 
 /** A connection that lived this long is healthy: its next loss starts backing off from the beginning. */
 const STABLE_AFTER_MS = 10_000;
@@ -33,8 +36,19 @@ export interface ConnectionOptions extends BrokerUrlOptions {
   /** Rounds over all URLs at start before giving up (default 1: a wrong URL fails `warren start` at once). */
   startAttempts?: number;
   reconnect?: Partial<ReconnectOptions> | false;
+  /** Try the URLs in a random order (default false: in the order given). Workers shuffle, to spread over a cluster's nodes. */
   shuffle?: boolean;
   logger?: Logger;
+}
+
+/** The broker a connection is on: its address (no credentials) and, as the broker names it, its cluster. */
+export interface BrokerNode {
+  /** host:port of the URL it connected to: on a cluster, which node. */
+  readonly address: string;
+  /** The broker's `cluster_name` (the same on every node of a cluster). */
+  readonly cluster: string | undefined;
+  /** When this connection to it opened (ms since the epoch). */
+  readonly since: number;
 }
 
 export type ConnectionEvents = {
@@ -65,10 +79,12 @@ export class ConnectionManager {
   #blockedReason: string | undefined;
   readonly #addresses: BrokerAddress[];
   readonly #options: ConnectionOptions;
+  readonly #tls: TlsOptions | undefined;
   readonly #reconnect: ReconnectOptions | false;
   readonly #log: Logger;
   #nextAddress = 0;
   #connectedAt = 0;
+  #node: BrokerNode | undefined;
   #lostInARow = 0;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
@@ -77,8 +93,10 @@ export class ConnectionManager {
   constructor(options: ConnectionOptions) {
     this.#options = options;
     this.role = options.role;
-    this.#addresses = resolveBrokerUrls(options).map(parseBrokerUrl);
-    if (options.shuffle === true) this.#addresses.sort(() => Math.random() - 0.5);
+    const addresses = resolveBrokerUrls(options).map(parseBrokerUrl);
+    this.#addresses = options.shuffle === true ? shuffled(addresses) : addresses;
+    this.#tls = resolveTls(options.tls);
+    checkTlsForUrls(this.#tls, addresses);
     this.#reconnect =
       options.reconnect === false ? false : { ...DEFAULT_BACKOFF, maxAttempts: Number.POSITIVE_INFINITY, ...options.reconnect };
     this.#log = (options.logger ?? silentLogger()).child({ connection: options.role });
@@ -104,6 +122,20 @@ export class ConnectionManager {
   get address(): string {
     return this.brokerAddress.display;
   }
+  /** How many broker URLs this connection fails over across (more than one: a cluster, or standbys). */
+  get addressCount(): number {
+    return this.#addresses.length;
+  }
+  /** The broker this connection is on now; undefined while not connected. */
+  get node(): BrokerNode | undefined {
+    return this.#state === 'connected' ? this.#node : undefined;
+  }
+  /** How it logs in to the current or last broker, and as whom (EXTERNAL: the client certificate's common name). */
+  get login(): { mechanism: LoginMechanism; user: string } {
+    const address = this.brokerAddress;
+    const mechanism = loginMechanism(address, this.#tls);
+    return { mechanism, user: mechanism === 'EXTERNAL' ? (clientCertificateName(this.#tls) ?? '(the certificate)') : address.username };
+  }
   /** The current or last broker's parsed address. */
   get brokerAddress(): BrokerAddress {
     return this.#addresses[(this.#nextAddress + this.#addresses.length - 1) % this.#addresses.length] as BrokerAddress;
@@ -117,6 +149,11 @@ export class ConnectionManager {
   async start(): Promise<void> {
     if (this.#state !== 'idle') throw new ClosedError(`connection (${this.role}) was already started`);
     this.#state = 'connecting';
+    if (this.#tls?.rejectUnauthorized === false) {
+      this.#log.warn(
+        'TLS certificate verification is OFF (tls.rejectUnauthorized: false): anyone on the network path can read and change this connection',
+      );
+    }
     const closed = this.#closing.signal;
     const closedWhileConnecting = (): ClosedError => new ClosedError(`connection (${this.role}) closed while connecting`);
     const rounds = Math.max(1, this.#options.startAttempts ?? 1);
@@ -192,23 +229,14 @@ export class ConnectionManager {
     let model: amqp.ChannelModel;
     try {
       model = await amqp.connect(
-        {
-          protocol: address.protocol,
-          hostname: address.hostname,
-          port: address.port,
-          username: address.username,
-          password: address.password,
-          vhost: address.vhost,
-          heartbeat: address.heartbeat ?? this.#options.heartbeatSec ?? 10,
-        },
-        {
-          noDelay: true,
-          timeout: this.#options.connectTimeoutMs ?? 5000,
-          clientProperties: { connection_name: `${this.#options.appName ?? 'warren'}:${this.role}`, product: 'warren' },
-        },
+        ...connectArguments(address, this.#tls, {
+          heartbeatSec: this.#options.heartbeatSec ?? 10,
+          timeoutMs: this.#options.connectTimeoutMs ?? 5000,
+          connectionName: `${this.#options.appName ?? 'warren'}:${this.role}`,
+        }),
       );
     } catch (error) {
-      throw describeConnectError(error, address.display);
+      throw describeConnectError(error, address.display, { login: this.login, clientCertificate: this.#tls?.cert !== undefined });
     }
     if (this.#state === 'closed') {
       await model.close().catch(() => undefined);
@@ -219,6 +247,12 @@ export class ConnectionManager {
     this.#blockedSince = undefined;
     this.#state = 'connected';
     this.#connectedAt = Date.now();
+    const cluster = model.connection.serverProperties?.cluster_name;
+    this.#node = {
+      address: `${address.hostname}:${address.port}`,
+      cluster: typeof cluster === 'string' ? cluster : undefined,
+      since: this.#connectedAt,
+    };
     model.on('error', (error: Error) => this.#log.warn({ err: error.message }, 'connection error'));
     model.on('blocked', (reason: string) => {
       this.#blockedSince = Date.now();

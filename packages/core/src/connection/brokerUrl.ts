@@ -1,4 +1,6 @@
 import { ConfigError } from '../errors/WarrenError.js';
+import type { TlsOptions } from './brokerTls.js';
+import { readSecretFile } from './secretFile.js';
 
 /** One broker address, parsed and checked. `display` is safe to log: the password is masked. */
 export interface BrokerAddress {
@@ -7,6 +9,8 @@ export interface BrokerAddress {
   readonly port: number;
   readonly username: string;
   readonly password: string;
+  /** Whether the URL names a user or password (without, `guest`/`guest`, or a client certificate's login). */
+  readonly hasCredentials: boolean;
   readonly vhost: string;
   /** Heartbeat in seconds from the URL's `?heartbeat=`, if given. */
   readonly heartbeat: number | undefined;
@@ -62,6 +66,7 @@ export function parseBrokerUrl(url: string): BrokerAddress {
     port: parsed.port === '' ? (protocol === 'amqp' ? 5672 : 5671) : Number(parsed.port),
     username: hasCredentials ? decodeURIComponent(parsed.username) : 'guest',
     password: hasCredentials ? decodeURIComponent(parsed.password) : 'guest',
+    hasCredentials,
     vhost: path,
     heartbeat,
     display: shown,
@@ -74,16 +79,18 @@ export function parseBrokerUrl(url: string): BrokerAddress {
  */
 export function parseBrokerUrls(urls: string | readonly string[]): BrokerAddress[] {
   const list = (typeof urls === 'string' ? urls.split(',') : urls).map((u) => u.trim()).filter((u) => u !== '');
-  if (list.length === 0) throw new ConfigError('no broker URL given (set --url, WARREN_URL or AMQP_URL)');
+  if (list.length === 0) throw new ConfigError('no broker URL given (set --url, WARREN_URL, WARREN_URL_FILE or AMQP_URL)');
   return list.map(parseBrokerUrl);
 }
 
-/** Where a broker URL can be given, everywhere Warren takes one: `url` or `urls`, not both. */
+/** How to reach the broker, everywhere Warren takes one: `url` or `urls`, not both; `tls` for amqps:// URLs. */
 export interface BrokerUrlOptions {
   /** One broker URL. */
   url?: string;
   /** Several broker URLs, tried in order (failing over on loss): an array or a comma-separated list. */
   urls?: string | readonly string[];
+  /** TLS settings for amqps:// (default: WARREN_TLS_* from the environment, else Node's public CAs); an error with amqp://. */
+  tls?: TlsOptions;
 }
 
 /** What the options are called in errors; the CLI passes its flag, `--url`. */
@@ -93,8 +100,8 @@ export interface BrokerUrlOptionNames {
 }
 
 /**
- * The broker URLs to connect to, each checked: `url` or `urls`, else WARREN_URL, else AMQP_URL
- * (a comma-separated list each), else amqp://guest:guest@127.0.0.1:5672. Every place that takes
+ * The broker URLs to connect to, each checked: `url` or `urls`, else the environment's
+ * (brokerUrlsFromEnv), else amqp://guest:guest@127.0.0.1:5672. Every place that takes
  * a broker URL resolves it here, so the options mean the same everywhere. A bad value is a
  * ConfigError naming the option or variable it came from, never showing a password.
  */
@@ -121,12 +128,26 @@ export function resolveBrokerUrls(
     }
     return checkedUrls(urlsName, typeof urls === 'string' ? urls.split(',') : urls);
   }
-  for (const variable of ['WARREN_URL', 'AMQP_URL']) {
-    const value = env[variable];
-    // Set but empty counts as unset, as shells and compose files often leave it.
-    if (value !== undefined && value.trim() !== '') return checkedUrls(variable, value.split(','));
+  return brokerUrlsFromEnv(env)?.urls ?? [DEFAULT_URL];
+}
+
+/**
+ * The broker URLs the environment gives, and the variable they came from: WARREN_URL, else the
+ * file WARREN_URL_FILE names (a mounted secret: the password stays off the environment too),
+ * else AMQP_URL; a comma-separated list each. Undefined when none is set (a set but empty
+ * variable counts as unset, as shells and compose files often leave it).
+ */
+export function brokerUrlsFromEnv(env: NodeJS.ProcessEnv): { urls: string[]; source: string } | undefined {
+  const set = (name: string): string | undefined => (env[name]?.trim() ? env[name] : undefined);
+  const url = set('WARREN_URL');
+  const file = set('WARREN_URL_FILE');
+  if (url !== undefined && file !== undefined) throw new ConfigError('WARREN_URL and WARREN_URL_FILE are both set: give one');
+  if (url !== undefined) return { urls: checkedUrls('WARREN_URL', url.split(',')), source: 'WARREN_URL' };
+  if (file !== undefined) {
+    return { urls: checkedUrls('WARREN_URL_FILE', readSecretFile(file.trim(), 'WARREN_URL_FILE').split(',')), source: 'WARREN_URL_FILE' };
   }
-  return [DEFAULT_URL];
+  const amqp = set('AMQP_URL');
+  return amqp === undefined ? undefined : { urls: checkedUrls('AMQP_URL', amqp.split(',')), source: 'AMQP_URL' };
 }
 
 function checkedUrls(source: string, list: readonly unknown[]): string[] {

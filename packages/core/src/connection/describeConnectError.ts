@@ -1,8 +1,18 @@
 import { ConfigError, ConnectionError, WarrenError } from '../errors/WarrenError.js';
+import { describeTlsFailure } from './describeTlsError.js';
 
 interface AmqpLikeError {
   code?: unknown;
   message?: unknown;
+  /** Node's hostname check: the host asked for, and the certificate it got. */
+  host?: unknown;
+  cert?: { subjectaltname?: unknown };
+}
+
+/** What the attempt was: how it logged in, and whether it presented a client certificate. */
+export interface ConnectAttempt {
+  login?: { mechanism: 'PLAIN' | 'EXTERNAL'; user: string };
+  clientCertificate?: boolean;
 }
 
 /**
@@ -10,11 +20,34 @@ interface AmqpLikeError {
  * person can act on. Fatal ones (bad credentials, unknown vhost, bad URL) are not transient:
  * retrying them only hammers the broker (amqplib's own recovery retries even a 403).
  */
-export function describeConnectError(error: unknown, where: string): WarrenError {
+export function describeConnectError(error: unknown, where: string, attempt: ConnectAttempt = {}): WarrenError {
   if (WarrenError.is(error)) return error;
   const e = (error ?? {}) as AmqpLikeError;
   const message = typeof e.message === 'string' ? e.message : String(error);
   const code = e.code;
+  const tls =
+    typeof code === 'string'
+      ? describeTlsFailure(code, {
+          host: typeof e.host === 'string' ? e.host : undefined,
+          certNames: typeof e.cert?.subjectaltname === 'string' ? e.cert.subjectaltname : undefined,
+          clientCertificate: attempt.clientCertificate === true,
+        })
+      : undefined;
+  if (tls !== undefined) return new ConnectionError('WARREN_ERR_TLS', `broker ${where}: ${tls}`, { cause: error, transient: false });
+  if (/SASL mechanism EXTERNAL is not provided/.test(message)) {
+    return new ConnectionError(
+      'WARREN_ERR_AUTH',
+      `broker ${where} does not offer certificate login (SASL EXTERNAL): enable its rabbitmq_auth_mechanism_ssl plugin and EXTERNAL in auth_mechanisms, or put a user and password in the URL`,
+      { cause: error, transient: false },
+    );
+  }
+  if (attempt.login?.mechanism === 'EXTERNAL' && (code === 403 || /ACCESS[-_]REFUSED/.test(message))) {
+    return new ConnectionError(
+      'WARREN_ERR_AUTH',
+      `broker ${where} refused the certificate login as "${attempt.login.user}" (EXTERNAL, 403 ACCESS_REFUSED): the broker must have that user (ssl_cert_login_from picks the name) with access to the vhost`,
+      { cause: error, transient: false },
+    );
+  }
   if (code === 403 || /ACCESS[-_]REFUSED/.test(message)) {
     return new ConnectionError('WARREN_ERR_AUTH', `broker ${where} refused the login: wrong user name or password (403 ACCESS_REFUSED)`, {
       cause: error,

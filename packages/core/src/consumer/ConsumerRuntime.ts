@@ -10,7 +10,7 @@ import { ConsumerChannel } from './ConsumerChannel.js';
 import type { ConsumerStats, IntakeOff } from './ConsumerStats.js';
 import { Dispatcher, type MessageHandler } from './Dispatcher.js';
 import { InFlight } from './InFlight.js';
-import { InterruptedDeliveries, identityOf } from './InterruptedDeliveries.js';
+import { InterruptedDeliveries, identityOf, identityOfId } from './InterruptedDeliveries.js';
 import { describeFailure } from './outcome.js';
 import { Reopener } from './Reopener.js';
 import { Replier } from './Replier.js';
@@ -30,6 +30,8 @@ export interface ConsumerDeps {
 }
 
 const SHUTDOWN_ABORT = new ClosedError('worker is shutting down');
+const KEPT_CLASSIC =
+  'a classic retry queue or DLQ (made by an earlier Warren) is kept for this quorum consumer; it lives on one node: delete it once empty, and the next start makes it quorum';
 const CHANNEL_LOST = new ClosedError('the channel of this delivery was lost; the broker delivers it again');
 
 /**
@@ -55,6 +57,8 @@ export class ConsumerRuntime {
   readonly #replier: Replier;
   readonly #stopSignal = new AbortController();
   readonly #pausedBy = new Set<string>();
+  /** Each policy's cap on the prefetch window (host.setPrefetch); the window is the smallest. */
+  readonly #prefetchCaps = new Map<string, number>();
   readonly #subscriptions: Disposable[] = [];
   #state: ConsumerState = 'idle';
   #intake: Promise<void> = Promise.resolve();
@@ -73,6 +77,7 @@ export class ConsumerRuntime {
         this.#reopener.schedule('consumer cancelled by broker');
       },
       failed: (reason) => this.#reopener.interruptedBy(reason),
+      keptClassic: (queue) => this.#log.warn({ queue }, KEPT_CLASSIC),
     });
     this.#reopener = new Reopener({
       name: options.name,
@@ -235,7 +240,9 @@ export class ConsumerRuntime {
     this.#stopSignal.abort();
     this.#setState('stopping');
     this.#reopener.cancel();
-    await this.#intakeChanged();
+    // A single active consumer is not cancelled (the next worker would be made active at once and take
+    // newer messages first): the channel's close returns what it holds, in order, then hands over.
+    if (!this.options.singleActiveConsumer) await this.#intakeChanged();
     // Intake is off: a delivery still waiting in a policy (for a slot, a token, a probe) is not
     // in-flight work. It goes back to the queue now, uncounted, instead of starting during the grace.
     for (const d of this.#inFlight) if (!d.started) d.abort(SHUTDOWN_ABORT, 'shutdown');
@@ -307,6 +314,8 @@ export class ConsumerRuntime {
       d.abort(CHANNEL_LOST, 'channel-lost');
     }
     if (!current) return;
+    // Its last acks may be lost with it: those messages come back as handled here, not as suspects.
+    for (const id of this.#channel.recentAcks.take()) this.#interrupted.remember(identityOfId(id), 'started');
     this.#reopener.interruptedBy('channel closed');
     // A channel closed by the broker (406, 404, consumer_timeout) while the connection lives:
     // reopen it here. A lost connection reopens on 'connected' instead.
@@ -326,7 +335,12 @@ export class ConsumerRuntime {
       pause: (reason) => this.pause(reason),
       resume: (reason) => this.resume(reason),
       prefetchNow: () => this.#channel.prefetch,
-      setPrefetch: (n) => this.#channel.setPrefetch(n),
+      setPrefetch: (n, owner = 'default') => {
+        if (n === undefined) this.#prefetchCaps.delete(owner);
+        else if (Number.isInteger(n) && n >= 1 && n <= o.prefetch) this.#prefetchCaps.set(owner, n);
+        else return Promise.reject(new RangeError(`prefetch must be a whole number from 1 to ${o.prefetch}, got ${n}`));
+        return this.#channel.setPrefetch(Math.min(o.prefetch, ...this.#prefetchCaps.values()));
+      },
       queueStats: () => this.queueStats(),
       emit: (policy, event, detail = {}) => this.#deps.events.emit('policy', o.name, policy, event, detail),
     };

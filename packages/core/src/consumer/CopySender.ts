@@ -64,14 +64,18 @@ export class CopySender {
   /** Declares the delay queue of `delayMs` (a ladder step a RetryLater needs) the first time it is used. */
   async ensureRetryQueue(delayMs: number): Promise<void> {
     if (this.#declaredDelays.has(delayMs)) return;
-    await withSideChannel(this.#d.channel.connection, (ch) => assertRetryQueue(ch, this.#d.options.queue, delayMs));
+    const { channel, options } = this.#d;
+    await withSideChannel(channel.connection, (ch) => assertRetryQueue(ch, options, delayMs, channel.auxiliary));
     this.#declaredDelays.add(delayMs);
   }
 
   /** Declares the whole topology again (someone deleted a retry queue or the DLQ); logs, never throws. */
   async redeclareTopology(): Promise<void> {
     try {
-      await withSideChannel(this.#d.channel.connection, (ch) => declareConsumerTopology(ch, this.#d.options, this.#declaredDelays));
+      // A queue deleted on purpose (moving a classic one to quorum) comes back as the consumer declares it.
+      const { channel, options } = this.#d;
+      channel.auxiliary.forget();
+      await withSideChannel(channel.connection, (ch) => declareConsumerTopology(ch, options, this.#declaredDelays, channel.auxiliary));
       this.#d.log.info('declared the topology again: a retry or dead-letter queue was missing');
     } catch (error) {
       this.#d.log.warn({ err: describeFailure(error).message }, 'could not declare the topology again');

@@ -1,6 +1,7 @@
 import type { Logger } from '../logging/logger.js';
 import { CONTROL_HEADERS, deadlineHeader } from '../message/headers.js';
 import type { DeliveryFields, MessageContext, MessageProperties, ReceivedMessage } from '../message/MessageContext.js';
+import type { DeliveryTrace } from '../message/tracing.js';
 import type { ConsumeContext } from '../middleware/Middleware.js';
 import type { Outcome } from './outcome.js';
 
@@ -28,10 +29,14 @@ export class Delivery<T = unknown> implements MessageContext<T>, ConsumeContext<
   settled = false;
   /** Set when the handler was called: only then does a failure count as an attempt. */
   started = false;
+  /** Classified as a suspect on arrival (a worker may have died with it): a copy put back stays one. */
+  suspect = false;
   /** What was really done when it differs from the decision (a copy could not be written). */
   carriedOut: Outcome | undefined;
   /** What the handler returned: the reply, when the message is a request. */
   result: unknown;
+  /** Its `receive` span, while tracing is on. */
+  trace: DeliveryTrace | undefined;
 
   constructor(
     readonly message: ReceivedMessage,

@@ -1,7 +1,10 @@
 import { RequestCancelledError } from '../errors/requestErrors.js';
+import { ClosedError } from '../errors/WarrenError.js';
 import type { Logger } from '../logging/logger.js';
 import { withMessageDeadline } from '../message/deadlineScope.js';
+import { deadlineHeader } from '../message/headers.js';
 import type { ReceivedMessage } from '../message/MessageContext.js';
+import { messageTracer, type TracedDelivery } from '../message/tracing.js';
 import type { LimitPolicy } from '../middleware/adaptiveLimit.js';
 import { ConcurrencyLimit } from '../middleware/concurrencyLimit.js';
 import { createPolicies } from '../middleware/createPolicies.js';
@@ -38,6 +41,7 @@ export interface DispatcherDeps {
 }
 
 const CANCELLED = new RequestCancelledError("the request's caller cancelled it");
+const HANDING_OVER = new ClosedError('this single active consumer is stopping: the next worker takes over');
 /** Cancel notices kept for requests not yet arrived. */
 const MAX_CANCELLED = 10_000;
 
@@ -103,8 +107,12 @@ export class Dispatcher {
       interruption: redelivered && interrupted.size > 0 ? interrupted.take(identityOf(message)) : undefined,
     });
     const delivery = new Delivery(message, generation, options.name, options.queue, intake.attempt, this.#d.log);
+    if (intake.action === 'run') delivery.suspect = intake.suspect;
     // In flight (unsettled) until settled: isolation waits for it before starting a suspect.
     this.#d.inFlight.add(delivery);
+    // A stopping single active consumer keeps its subscription until its channel closes
+    // (ConsumerRuntime.stop): what still arrives does not start, and goes back with the close.
+    if (options.singleActiveConsumer && this.#d.host.stopSignal.aborted) delivery.abort(HANDING_OVER, 'shutdown');
     let work: Promise<void>;
     if (intake.action === 'limit') {
       const why = new Error(`delivered ${intake.attempt} times, more than redeliveryLimit (${options.redeliveryLimit})`);
@@ -114,16 +122,27 @@ export class Dispatcher {
     } else if (this.#cancelled.size > 0 && this.#wasCancelled(message)) {
       this.cancelledBeforeStart++;
       work = settler.settle(delivery, { action: 'ack' }, undefined);
-    } else if (intake.suspect || isolator.active) {
+    } else if ((intake.suspect && !options.singleActiveConsumer) || isolator.active) {
+      // Isolation hands bystanders back to the back of the queue: a single active consumer, there
+      // for the queue's order, runs suspects in order instead (its concurrency is 1 by default).
       isolator.take(delivery, intake.suspect);
       return;
     } else {
       work = this.process(delivery);
     }
-    work.catch(this.#bug).finally(this.#ended);
+    work.then(this.#ended, this.#bugThenEnded);
   };
 
-  async process(delivery: Delivery): Promise<void> {
+  process(delivery: Delivery): Promise<void> {
+    const tracer = messageTracer();
+    if (tracer === undefined) return this.#process(delivery);
+    return tracer.receive(tracedDelivery(delivery), (trace) => {
+      delivery.trace = trace;
+      return this.#process(delivery);
+    });
+  }
+
+  async #process(delivery: Delivery): Promise<void> {
     const options = this.#d.options;
     let ending: Ending = SUCCEEDED;
     try {
@@ -145,7 +164,8 @@ export class Dispatcher {
     const outcome = decideOutcome(ending, delivery.attempt, options.retry);
     const error = ending.ok ? undefined : ending.error;
     if (delivery.properties.replyTo !== undefined) this.#d.replier.answer(delivery, outcome, ending);
-    await this.#d.settler.settle(delivery, outcome, error);
+    if (delivery.trace === undefined) await this.#d.settler.settle(delivery, outcome, error);
+    else await delivery.trace.settle(outcome.action, () => this.#d.settler.settle(delivery, outcome, error));
   }
 
   /**
@@ -159,17 +179,27 @@ export class Dispatcher {
         return;
       }
     }
-    if (deadline <= Date.now()) return;
+    const now = Date.now();
+    if (deadline <= now) return;
+    // Bounded: notices whose deadline has passed go (their requests expire anyway), then the oldest.
+    for (const [id, at] of this.#cancelled) {
+      if (at > now && this.#cancelled.size < MAX_CANCELLED) break;
+      this.#cancelled.delete(id);
+    }
     this.#cancelled.set(correlationId, deadline);
-    // Bounded: the oldest notices go first (their requests have most likely expired anyway).
-    if (this.#cancelled.size > MAX_CANCELLED) this.#cancelled.delete(this.#cancelled.keys().next().value as string);
   }
 
-  /** Whether a request arriving now was cancelled before it came. */
+  /**
+   * Whether a request arriving now was cancelled before it came: a request (it has replyTo) with
+   * that correlationId and the very deadline the notice names. A correlationId alone is not
+   * enough: apps reuse them (tracing ids carried onto follow-up jobs), and those must never drop.
+   */
   #wasCancelled(message: ReceivedMessage): boolean {
-    const id = message.properties.correlationId;
-    if (id === undefined || !this.#cancelled.has(id)) return false;
-    this.#cancelled.delete(id);
+    const { correlationId, replyTo, headers } = message.properties;
+    if (correlationId === undefined || replyTo === undefined) return false;
+    const deadline = this.#cancelled.get(correlationId);
+    if (deadline === undefined || headers === undefined || deadlineHeader(headers) !== deadline) return false;
+    this.#cancelled.delete(correlationId);
     return true;
   }
 
@@ -179,13 +209,39 @@ export class Dispatcher {
     ctx.started = true;
     // What the handler publishes carries the caller's deadline (the message's own, not timeoutMs:
     // our own limit on this attempt says nothing about when its caller gives up).
-    if (ctx.messageDeadline === undefined) ctx.result = await this.#d.handler.handle(ctx.payload, ctx);
-    else ctx.result = await withMessageDeadline(ctx.messageDeadline, () => this.#d.handler.handle(ctx.payload, ctx));
+    if (ctx.trace !== undefined) ctx.result = await ctx.trace.handle(() => this.#runHandler(ctx));
+    else if (ctx.messageDeadline === undefined) ctx.result = await this.#d.handler.handle(ctx.payload, ctx);
+    else ctx.result = await this.#runHandler(ctx);
   };
+
+  #runHandler(ctx: Delivery): Promise<unknown> {
+    return withMessageDeadline(ctx.messageDeadline, () => this.#d.handler.handle(ctx.payload, ctx));
+  }
 
   readonly #bug = (error: unknown): void => {
     this.#d.log.error({ err: describeFailure(error).message }, 'bug: a delivery was not settled by the book');
   };
 
   readonly #ended = (): void => this.#d.inFlight.ended();
+
+  readonly #bugThenEnded = (error: unknown): void => {
+    this.#bug(error);
+    this.#ended();
+  };
+}
+
+/** What a tracer reads of a delivery when its span starts. */
+function tracedDelivery(d: Delivery): TracedDelivery {
+  const { properties, fields } = d.message;
+  return {
+    consumer: d.consumer,
+    queue: d.queue,
+    exchange: fields.exchange,
+    routingKey: fields.routingKey,
+    headers: d.amqpHeaders,
+    messageId: properties.messageId,
+    correlationId: properties.correlationId,
+    attempt: d.attempt,
+    redelivered: fields.redelivered,
+  };
 }

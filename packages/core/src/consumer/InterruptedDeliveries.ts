@@ -8,7 +8,12 @@ import type { Interruption } from './redelivery.js';
  */
 export function identityOf(message: Pick<ReceivedMessage, 'properties' | 'content'>): string {
   const id = message.properties.messageId as unknown;
-  return typeof id === 'string' && id !== '' ? `id:${id}` : `sha1:${createHash('sha1').update(message.content).digest('base64')}`;
+  return typeof id === 'string' && id !== '' ? identityOfId(id) : `sha1:${createHash('sha1').update(message.content).digest('base64')}`;
+}
+
+/** The identity of a message with this (non-empty) messageId. */
+export function identityOfId(messageId: string): string {
+  return `id:${messageId}`;
 }
 
 /**

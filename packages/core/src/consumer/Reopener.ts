@@ -32,6 +32,7 @@ export class Reopener {
   #timer: NodeJS.Timeout | undefined;
   #reopening = false;
   #lastInterruption = '';
+  #again: string | undefined;
 
   constructor(host: ReopenHost) {
     this.#host = host;
@@ -55,7 +56,13 @@ export class Reopener {
   }
 
   schedule(reason: string, delayMs?: number): void {
-    if (this.#host.stopping() || this.#reopening) return;
+    if (this.#host.stopping()) return;
+    if (this.#reopening) {
+      // The channel being restored was lost again (its consume refused: the queue deleted again,
+      // 403, 405): restore it once more when this attempt is over, instead of forgetting it.
+      this.#again = reason;
+      return;
+    }
     clearTimeout(this.#timer);
     const delay = delayMs ?? backoffDelay(++this.#attempt, DEFAULT_BACKOFF);
     this.#timer = setTimeout(() => void this.#reopen(reason), delay);
@@ -86,5 +93,8 @@ export class Reopener {
     } finally {
       this.#reopening = false;
     }
+    const again = this.#again;
+    this.#again = undefined;
+    if (again !== undefined && !h.channel.isOpen) this.schedule(again);
   }
 }

@@ -8,8 +8,10 @@ import type { Republisher } from './Republisher.js';
  * Answers requests: a delivery with `replyTo` gets a reply once its outcome is final. Acked: the
  * handler's return value. Dead-lettered: an error reply with the failure's name, code and message
  * (never its stack). Retried or put back: no reply yet (the reply waits for the final outcome).
- * Expired, or cancelled by its caller: no reply (nobody is waiting). The reply is sent before the
- * request is acked, so a crash in between gives a second reply (which the caller drops), never none.
+ * Expired, or cancelled by its caller: no reply (nobody is waiting). The reply is handed to the
+ * publisher before the request is acked, but not awaited: a crash, or a publisher blocked for
+ * longer than the reply's 5 s, can lose it after the ack, and the caller then times out — RPC's
+ * usual contract (a redelivered request answers twice; the caller drops the second).
  */
 export class Replier {
   replies = 0;

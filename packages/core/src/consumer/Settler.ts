@@ -3,6 +3,7 @@ import { TopologyError } from '../errors/WarrenError.js';
 import type { WarrenEvents } from '../events/events.js';
 import type { TypedEvents } from '../events/TypedEvents.js';
 import type { Logger } from '../logging/logger.js';
+import { scrubSecrets } from '../logging/scrubSecrets.js';
 import { DELIVERY_COUNT, HEADER, intHeader, truncate } from '../message/headers.js';
 import type { ResolvedConsumerOptions } from '../options/resolveConsumerOptions.js';
 import { deadLetterQueueName, retryQueueName } from '../topology/names.js';
@@ -100,6 +101,11 @@ export class Settler {
           if (onBroker) this.counts.acked++;
           break;
         case 'requeue':
+          // A stopping single active consumer leaves it to its channel's close, which returns it in order (ConsumerRuntime.stop).
+          if (this.#d.options.singleActiveConsumer && this.#d.stopSignal.aborted) {
+            this.counts.requeued++;
+            break;
+          }
           // Not the message's fault: a plain requeue would come back flagged as redelivered and
           // be counted against it. Put back a copy with its counts.
           onBroker = await this.#putBack(delivery);
@@ -120,15 +126,19 @@ export class Settler {
       delivery.carriedOut = REQUEUE;
       onBroker = this.#brokerSettle(delivery, 'requeue');
     } finally {
-      const o = this.#d.options;
-      this.#d.events.emit(
-        'settled',
-        o.name,
-        delivery.carriedOut ?? outcome,
-        Date.now() - delivery.receivedAt,
-        onBroker,
-        delivery.messageId,
-      );
+      const events = this.#d.events;
+      // Heard only with metrics or a debug log on: otherwise nobody listens, and emitting costs a
+      // rest-argument array and a Date.now() per message for nothing.
+      if (events.listenerCount('settled') > 0) {
+        events.emit(
+          'settled',
+          this.#d.options.name,
+          delivery.carriedOut ?? outcome,
+          Date.now() - delivery.receivedAt,
+          onBroker,
+          delivery.messageId,
+        );
+      }
       this.#d.inFlight.finish(delivery);
     }
   }
@@ -211,7 +221,8 @@ export class Settler {
       const h = delivery.amqpHeaders;
       const counted = {
         [HEADER.attempt]: delivery.attempt,
-        [HEADER.redeliveries]: (intHeader(h, HEADER.redeliveries) ?? 0) + (intHeader(h, DELIVERY_COUNT) ?? 0),
+        // The broker's returns make the copy a suspect only if they made this delivery one (not a return this process caused).
+        [HEADER.redeliveries]: (intHeader(h, HEADER.redeliveries) ?? 0) + (delivery.suspect ? (intHeader(h, DELIVERY_COUNT) ?? 0) : 0),
       };
       // Short: at shutdown the channel closes soon after; a slow copy falls back to a requeue.
       await this.#copies.send(this.#d.options.queue, delivery, counted, { timeoutMs: 1000 }, true);
@@ -250,7 +261,8 @@ export class Settler {
   async #retry(delivery: Delivery, delayMs: number, error: unknown): Promise<boolean> {
     const { queue, retry } = this.#d.options;
     const failure = describeFailure(error);
-    this.#d.log.info(
+    // One line per message: debug only (the retries are counted in the metrics and the stats).
+    this.#d.log.debug(
       { messageId: delivery.messageId, attempt: delivery.attempt, delayMs, err: failure.message },
       'handler failed; retrying later',
     );
@@ -259,9 +271,10 @@ export class Settler {
       // The handler ran and returned an error: whatever killed a worker before, it was not this.
       [HEADER.redeliveries]: 0,
       [HEADER.error]: truncate(failure.name),
-      [HEADER.errorMessage]: truncate(failure.message),
+      [HEADER.errorMessage]: truncate(scrubSecrets(failure.message)),
     };
     const publish: CopyPublishOptions = {};
+    const isRequest = delivery.properties.replyTo !== undefined;
     let target = queue;
     try {
       if (delayMs > 0) {
@@ -272,10 +285,13 @@ export class Settler {
         await this.#copies.ensureRetryQueue(queueDelay);
         // Jitter only shortens a wait (per-message TTL below the queue's), so the queue's head
         // never holds back a message behind it for longer than the queue's own delay.
-        const wait = retry.jitter > 0 ? Math.max(1, Math.round(delayMs * (1 - retry.jitter * Math.random()))) : delayMs;
+        let wait = retry.jitter > 0 ? Math.max(1, Math.round(delayMs * (1 - retry.jitter * Math.random()))) : delayMs;
+        // A request's retry keeps its caller's deadline: it leaves the delay queue by then at the
+        // latest, and is dropped on arrival if that has passed (nobody waits for it any more).
+        if (isRequest && delivery.messageDeadline !== undefined) wait = Math.max(1, Math.min(wait, delivery.messageDeadline - Date.now()));
         if (wait !== queueDelay) publish.expiration = String(wait);
       }
-      await this.#copies.send(target, delivery, extra, publish, false);
+      await this.#copies.send(target, delivery, extra, publish, isRequest);
     } catch (publishError) {
       // Confirm first, then ack: without the confirm, the original goes back.
       return this.#couldNotCopy(delivery, publishError, `retry to ${target}`, delayMs);
@@ -299,7 +315,7 @@ export class Settler {
     const headers: Record<string, unknown> = {
       [HEADER.reason]: reason,
       [HEADER.error]: truncate(failure.name),
-      [HEADER.errorMessage]: truncate(failure.message),
+      [HEADER.errorMessage]: truncate(scrubSecrets(failure.message)),
       [HEADER.attempt]: delivery.attempt,
       [HEADER.consumer]: o.name,
       [HEADER.queue]: o.queue,

@@ -1,4 +1,4 @@
-import { DELIVERY_COUNT, HEADER, truncate } from '../message/headers.js';
+import { DELIVERY_COUNT, deadlineHeader, HEADER, truncate } from '../message/headers.js';
 import type { MessageProperties, ReceivedMessage } from '../message/MessageContext.js';
 import { headerTableBytes } from '../publisher/headerFrame.js';
 import type { RepublishOptions } from './Republisher.js';
@@ -33,7 +33,11 @@ export function copyOptions(
   if (!keepDeadline) delete headers[HEADER.deadline];
   Object.assign(headers, warrenHeaders);
   // mandatory: a copy to a queue someone deleted must fail, not be confirmed and dropped.
-  return { ...propertiesOf(p, headers), mandatory: true };
+  const options: RepublishOptions = { ...propertiesOf(p, headers), mandatory: true };
+  // A copy that keeps its deadline expires in the broker when it passes, as its original would have.
+  const deadline = keepDeadline ? deadlineHeader(headers) : undefined;
+  if (deadline !== undefined) options.expiration = String(Math.max(1, deadline - Date.now()));
+  return options;
 }
 
 /** Room left for an app's headers in a trimmed copy; Warren's own need a few KiB at most. */

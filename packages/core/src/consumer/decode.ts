@@ -16,7 +16,7 @@ export function decodeBody(
     throw new DecodeError('too-large', `body is ${body.length} bytes, more than maxBytes (${options.maxBytes})`);
   }
   if (options.decode === 'buffer') return body;
-  const isJson = contentType === undefined || contentType === '' ? true : JSON_TYPE.test(contentType);
+  const isJson = contentType === undefined || contentType === '' ? true : isJsonType(contentType);
   if (!isJson) {
     if (options.decode === 'json-only') {
       throw new DecodeError('content-type', `content-type "${contentType}" is not JSON, and this consumer takes only JSON`);
@@ -31,6 +31,18 @@ export function decodeBody(
     // broke. The original error is not kept as `cause` for the same reason.
     throw new DecodeError('invalid-json', `body is not valid JSON${jsonErrorPosition(error)}`);
   }
+}
+
+let lastType = '';
+let lastIsJson = true;
+
+/** JSON_TYPE.test with a one-entry memo: a queue's messages nearly always share one content type. */
+function isJsonType(contentType: string): boolean {
+  if (contentType !== lastType) {
+    lastIsJson = JSON_TYPE.test(contentType);
+    lastType = contentType;
+  }
+  return lastIsJson;
 }
 
 /** " (at position N)" from a JSON.parse error, without any of the text. */

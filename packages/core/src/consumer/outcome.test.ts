@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DeadlineExceededError, DecodeError, Reject, RetryLater, UnrecoverableError } from '../errors/handlerErrors.js';
+import {
+  BreakerOpenError,
+  DeadlineExceededError,
+  DecodeError,
+  DependencyDown,
+  Reject,
+  RetryLater,
+  UnrecoverableError,
+} from '../errors/handlerErrors.js';
 import { decideOutcome, describeFailure, type Ending, SUCCEEDED } from './outcome.js';
 
 /** A handler that ran and failed with `error` (or, with `started: false`, one that never ran). */
@@ -102,6 +110,17 @@ describe('decideOutcome: every error class x attempts left', () => {
       cancelledByCaller: true,
     };
     assert.deepEqual(decideOutcome(cancelled, 1, retry), { action: 'ack' });
+  });
+
+  it('DependencyDown: put back uncounted when a breaker opened on it, else retried after its retryAfterMs', () => {
+    const opened = new DependencyDown({ retryAfterMs: 3000 });
+    opened.breakerOpened = true;
+    assert.deepEqual(decideOutcome(failed(opened), 1, retry), { action: 'requeue' });
+    assert.deepEqual(decideOutcome(failed(opened), 3, retry), { action: 'requeue' }, 'not an attempt, even the last');
+    assert.deepEqual(decideOutcome(failed(new DependencyDown({ retryAfterMs: 3000 })), 1, retry), { action: 'retry', delayMs: 3000 });
+    assert.deepEqual(decideOutcome(failed(new DependencyDown()), 1, retry), { action: 'retry', delayMs: 200 });
+    assert.deepEqual(decideOutcome(failed(new DependencyDown()), 3, retry), { action: 'dead-letter', reason: 'exhausted' });
+    assert.deepEqual(decideOutcome(failed(new BreakerOpenError('open'), { started: false }), 3, retry), { action: 'requeue' });
   });
 
   it('a value whose prototype cannot be read is an ordinary failure', () => {

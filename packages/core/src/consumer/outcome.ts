@@ -65,8 +65,9 @@ function decideFailure(ending: Extract<Ending, { ok: false }>, attempt: number, 
   if (isA(error, DecodeError)) return { action: 'dead-letter', reason: 'decode' };
   if (ending.interruptedByShutdown) return REQUEUE;
   if (ending.cancelledByCaller === true) return ACK;
-  // The dependency is down (the handler said so, or the breaker is open): not the message's fault.
-  if (isA(error, DependencyDown) || isA(error, BreakerOpenError)) return REQUEUE;
+  // The dependency is down and a breaker stopped intake for it: not the message's fault. (Without
+  // a breaker, DependencyDown retries after its retryAfterMs, below: a put-back would spin.)
+  if ((isA(error, DependencyDown) && error.breakerOpened) || isA(error, BreakerOpenError)) return REQUEUE;
   if (isA(error, DeadlineExceededError)) {
     // The message's own deadline passed, before or while it ran: its caller has given up, so a
     // retry is pointless. A request is dropped (its caller already heard RequestTimeoutError);
@@ -79,7 +80,7 @@ function decideFailure(ending: Extract<Ending, { ok: false }>, attempt: number, 
   if (!(attempt < retry.attempts)) return { action: 'dead-letter', reason: 'exhausted' };
   const listed = retry.delaysMs[Math.min(attempt, retry.delaysMs.length) - 1] ?? 0;
   const configured = Number.isInteger(listed) && listed >= 0 && listed <= MAX_DELAY_MS ? listed : 0;
-  const own = isA(error, RetryLater) ? error.delayMs : undefined;
+  const own = isA(error, RetryLater) ? error.delayMs : isA(error, DependencyDown) ? error.retryAfterMs : undefined;
   const delayMs = own !== undefined && Number.isInteger(own) && own >= 0 && own <= MAX_DELAY_MS ? own : configured;
   return { action: 'retry', delayMs };
 }

@@ -58,4 +58,12 @@ describe('classifyDelivery (quorum queue)', () => {
   it('dead-letters a suspect past the limit', () => {
     assert.deepEqual(classifyDelivery(q({ headers: { 'x-delivery-count': 5 } })), { action: 'limit', attempt: 6 });
   });
+  it('a return this process caused (its channel lost with a node) is no suspect, and free if never started', () => {
+    const once = { headers: { 'x-delivery-count': 1 }, redelivered: true };
+    assert.deepEqual(classifyDelivery(q({ ...once, interruption: 'not-started' })), { action: 'run', attempt: 1, suspect: false });
+    assert.deepEqual(classifyDelivery(q({ ...once, interruption: 'started' })), { action: 'run', attempt: 2, suspect: false });
+    // Returned before as well (a worker died with it): still a suspect.
+    const twice = { headers: { 'x-delivery-count': 2 }, redelivered: true };
+    assert.deepEqual(classifyDelivery(q({ ...twice, interruption: 'not-started' })), { action: 'run', attempt: 2, suspect: true });
+  });
 });

@@ -41,9 +41,13 @@ export function classifyDelivery(facts: DeliveryFacts): Intake {
   const redeliveries = intHeader(h, HEADER.redeliveries) ?? 0;
   if (facts.queueType === 'quorum') {
     // Copies Warren made carry the earlier counts in headers; the broker counts this copy's returns.
+    // One return is this process's own lost channel when it remembers the message (a node gone, a
+    // blip): not a crash, so not a suspect, and no attempt if its handler never started. Without
+    // this, every message in flight at a node loss would be run alone, one at a time.
     const brokerCount = intHeader(h, DELIVERY_COUNT) ?? 0;
-    const suspect = brokerCount > 0 || redeliveries > 0;
-    const total = attempt + brokerCount;
+    const ours = facts.interruption !== undefined && brokerCount > 0 ? 1 : 0;
+    const suspect = brokerCount - ours > 0 || redeliveries > 0;
+    const total = attempt + brokerCount - (facts.interruption === 'not-started' ? ours : 0);
     if (suspect && total > facts.redeliveryLimit) return { action: 'limit', attempt: total };
     return { action: 'run', attempt: total, suspect };
   }

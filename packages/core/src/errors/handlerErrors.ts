@@ -47,11 +47,17 @@ export class DeadlineExceededError extends WarrenError {
 
 /**
  * Thrown by a handler when the downstream it calls says it is down or overloaded (a 503, a 429
- * with Retry-After): the message goes back to the queue with its counts unchanged (not an
- * attempt), and the consumer's breaker opens for `retryAfterMs` (or its own openMs).
+ * with Retry-After): with a breaker, the message goes back to the queue with its counts unchanged
+ * (not an attempt) and the breaker opens for `retryAfterMs` (or its own openMs); without one, it
+ * is retried after `retryAfterMs` (or the configured delay), an attempt like RetryLater.
  */
 export class DependencyDown extends WarrenError {
   readonly retryAfterMs: number | undefined;
+  /**
+   * Set by a circuit breaker that opened on it: the message then goes back uncounted. Without a
+   * breaker nothing would stop intake, so it is retried after `retryAfterMs` like a RetryLater.
+   */
+  breakerOpened = false;
 
   constructor(options: WarrenErrorOptions & { retryAfterMs?: number; message?: string } = {}) {
     super('WARREN_ERR_DEPENDENCY_DOWN', options.message ?? 'the dependency is down', { ...options, transient: true });

@@ -18,8 +18,6 @@ export class BreakerLink {
    * policy costs +0.2 µs with this).
    */
   readonly admitted: ConsumeContext[] = [];
-  /** The prefetch window before half-open narrowed it, restored when the breaker closes. */
-  savedPrefetch: number | undefined;
   /** The consumer's controls, applied one after another (a pause must not overtake a resume). */
   #ops: Promise<void> = Promise.resolve();
   /** Deliveries this breaker sent back to the queue uncounted. */
@@ -56,23 +54,18 @@ export class BreakerLink {
     }
   }
 
-  /** Half-open: intake resumes with a prefetch of the probes. */
+  /** Half-open: intake resumes with a prefetch of the probes (this breaker's cap on the window). */
   halfOpened(probes: number): void {
     this.#control(async (h) => {
-      this.savedPrefetch ??= h.prefetchNow();
       // Narrow the window first, so the subscription that resume() makes takes only the probes.
-      await h.setPrefetch(Math.min(probes, this.savedPrefetch));
+      await h.setPrefetch(Math.min(probes, h.prefetch), this.reason);
       await h.resume(this.reason);
     });
   }
 
-  /** Closed: the prefetch window as it was before half-open. */
+  /** Closed: this breaker's cap is lifted (the window is then what other policies ask, or the configured one). */
   closed(): void {
-    this.#control(async (h) => {
-      const saved = this.savedPrefetch;
-      this.savedPrefetch = undefined;
-      if (saved !== undefined && h.prefetchNow() !== saved) await h.setPrefetch(saved);
-    });
+    this.#control((h) => h.setPrefetch(undefined, this.reason));
   }
 
   #control(op: (host: ConsumerHost) => Promise<void>): void {

@@ -72,11 +72,13 @@ export interface ConsumerHost {
   /** The prefetch window at the broker right now (it starts at the configured prefetch). */
   prefetchNow(): number;
   /**
-   * Changes the prefetch window at the broker, live: at most `n` deliveries unacked from now on
-   * (fewer is reached by not taking more until enough are settled). 1..`prefetch` (the configured
-   * one is the ceiling); how it takes effect: docs/lifecycle.md, "A live prefetch window".
+   * Caps the prefetch window at the broker for `owner` (a policy's name), live: at most `n`
+   * deliveries unacked from now on (fewer is reached by not taking more until enough are
+   * settled). The window is the smallest cap of all owners, never above the configured prefetch,
+   * so two policies (a breaker's probes, an adaptive limit) cannot undo each other; `undefined`
+   * lifts this owner's cap. 1..`prefetch`; how it takes effect: docs/lifecycle.md, "A live prefetch window".
    */
-  setPrefetch(n: number): Promise<void>;
+  setPrefetch(n: number | undefined, owner?: string): Promise<void>;
   /**
    * The queue's ready messages and its consumers (all workers, this one included while it
    * consumes), from a passive declare on a side channel: one broker round trip, so call it at a

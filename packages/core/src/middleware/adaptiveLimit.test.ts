@@ -64,6 +64,7 @@ function fakeHost(prefetch = 64) {
   const events = new TypedEvents<WarrenEvents>();
   const asked: number[] = [];
   let now = prefetch;
+  const caps = new Map<string, number>();
   const stop = new AbortController();
   const host = {
     consumer: 'Worker',
@@ -76,9 +77,12 @@ function fakeHost(prefetch = 64) {
     pause: async () => undefined,
     resume: async () => undefined,
     prefetchNow: () => now,
-    setPrefetch: async (n: number) => {
-      asked.push(n);
-      now = n;
+    // As the runtime does: each owner's cap, the window the smallest.
+    setPrefetch: async (n: number | undefined, owner = 'default') => {
+      if (n === undefined) caps.delete(owner);
+      else caps.set(owner, n);
+      now = Math.min(prefetch, ...caps.values());
+      asked.push(now);
     },
     queueStats: async () => undefined,
     emit: () => undefined,

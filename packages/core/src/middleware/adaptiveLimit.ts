@@ -84,6 +84,8 @@ export class AdaptiveConcurrencyLimit implements LimitPolicy {
   #next: Next | undefined;
   #timedNext: Next | undefined;
   #moving = false;
+  /** The window this limit last asked the broker for. */
+  #asked = -1;
   #changes = 0;
 
   constructor(options: LimitEstimatorOptions, host: ConsumerHost) {
@@ -132,7 +134,7 @@ export class AdaptiveConcurrencyLimit implements LimitPolicy {
     this.#changes++;
     this.#gate.limit = change.limit;
     const host = this.#host;
-    host.log.debug({ limit: change.limit, previous: change.previous, reason: change.reason }, 'adaptive concurrency limit moved');
+    host.log.info({ limit: change.limit, previous: change.previous, reason: change.reason }, 'adaptive concurrency limit moved');
     host.events.emit('limitChanged', host.consumer, change.limit, change.previous, change.reason);
     this.#moveWindow();
   }
@@ -144,8 +146,10 @@ export class AdaptiveConcurrencyLimit implements LimitPolicy {
     void (async () => {
       const host = this.#host;
       try {
-        for (let want = this.#window(); !host.stopSignal.aborted && want !== host.prefetchNow(); want = this.#window()) {
-          await host.setPrefetch(want);
+        // Its own cap on the window: another policy (a breaker's probes) may hold it lower meanwhile.
+        for (let want = this.#window(); !host.stopSignal.aborted && want !== this.#asked; want = this.#window()) {
+          this.#asked = want;
+          await host.setPrefetch(want, 'adaptive');
         }
       } catch (error) {
         host.log.warn({ err: (error as Error)?.message }, 'adaptive concurrency: cannot move the prefetch window');

@@ -121,6 +121,7 @@ function fakeHost(consumer: string, events = new TypedEvents<WarrenEvents>(), lo
   const calls: string[] = [];
   const stop = new AbortController();
   let prefetch = configured;
+  const caps = new Map<string, number>();
   const line =
     (level: string) =>
     (obj: Record<string, unknown>, msg: string): void => {
@@ -138,9 +139,12 @@ function fakeHost(consumer: string, events = new TypedEvents<WarrenEvents>(), lo
     pause: async (reason: string) => void calls.push(`pause ${reason}`),
     resume: async (reason: string) => void calls.push(`resume ${reason}`),
     prefetchNow: () => prefetch,
-    setPrefetch: async (n: number) => {
-      prefetch = n;
-      calls.push(`prefetch ${n}`);
+    // As the runtime does: each owner's cap, the window the smallest.
+    setPrefetch: async (n: number | undefined, owner = 'default') => {
+      if (n === undefined) caps.delete(owner);
+      else caps.set(owner, n);
+      prefetch = Math.min(configured, ...caps.values());
+      calls.push(`prefetch ${prefetch}`);
     },
     emit: () => undefined,
   } as unknown as ConsumerHost;

@@ -1,4 +1,4 @@
-import { BreakerOpenError, DependencyDown } from '../errors/handlerErrors.js';
+import { BreakerOpenError, DeadlineExceededError, DependencyDown } from '../errors/handlerErrors.js';
 import { ClosedError, ConfigError } from '../errors/WarrenError.js';
 import { BreakerLink, tellTransition } from './BreakerLink.js';
 import {
@@ -17,6 +17,9 @@ import { ProbeWaiters } from './ProbeWaiters.js';
 
 export type { BreakerOptions, BreakerState };
 export { breakerOptionsProblem };
+
+/** The least a half-open probe may run before it counts as failed (it is max(openMs, this)). */
+const PROBE_MIN_MS = 10_000;
 
 /**
  * A circuit breaker on a dependency, which stops consumption instead of failing messages. It can
@@ -123,19 +126,55 @@ export class CircuitBreaker {
   /** The per-message cost while closed: this async frame, a push and a swap-remove, and a clock read in record(). */
   async #call(link: BreakerLink, ctx: ConsumeContext, next: Next, ticket: number): Promise<void> {
     link.admitted.push(ctx);
+    // A probe must end, or half-open would never end: see #guardProbe. Only probes pay for it.
+    const probe = this.#machine.state === 'half-open' ? this.#guardProbe(ctx, ticket) : undefined;
     try {
       await next(ctx);
     } catch (error) {
       link.ended(ctx);
+      if (probe?.end()) return Promise.reject(error);
       return this.#failed(link, ctx, ticket, error);
     }
     link.ended(ctx);
+    if (probe?.end()) return;
     this.#recorded(this.#machine.record(ticket, 'success'), 'success');
+  }
+
+  /**
+   * A probe's permit comes back only when its call ends; one that hangs (no timeoutMs, deaf to
+   * its signal) would hold half-open for good, and with it every consumer on this breaker. So a
+   * probe is judged when its signal aborts (a deadline: failed; shutdown, a lost channel:
+   * neutral) or after max(openMs, 10 s) (failed, and its signal aborts); what it does after that
+   * is not counted. `end()` says whether it was judged already.
+   */
+  #guardProbe(ctx: ConsumeContext, ticket: number): { end(): boolean } {
+    let judged = false;
+    const judge = (result: CallResult): void => {
+      if (judged) return;
+      judged = true;
+      this.#recorded(this.#machine.record(ticket, result), result);
+    };
+    const onAbort = (): void => judge(this.#judge(ctx, ctx.abortReason));
+    const limitMs = Math.max(this.#settings.openMs, PROBE_MIN_MS);
+    const timer = this.#clock.setTimeout(() => {
+      judge('failure');
+      ctx.abort(new DeadlineExceededError(`a half-open probe of breaker ${this.name} ran longer than ${limitMs} ms`));
+    }, limitMs);
+    const signal = ctx.signal;
+    signal.addEventListener('abort', onAbort, { once: true });
+    return {
+      end: () => {
+        this.#clock.clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        return judged;
+      },
+    };
   }
 
   #failed(link: BreakerLink, ctx: ConsumeContext, ticket: number, error: unknown): Promise<void> {
     if (error instanceof DependencyDown) {
       // The downstream said so (a 503, a 429 with Retry-After): believe it. Outcome: put back uncounted.
+      error.breakerOpened = true;
       const t = this.#machine.trip(error.retryAfterMs, 'the handler threw DependencyDown');
       if (t === undefined) this.#armOpenTimer();
       else this.#announce(t);
@@ -182,10 +221,12 @@ export class CircuitBreaker {
   }
 
   #blame(error: unknown): DependencyDown {
-    return new DependencyDown({
+    const blamed = new DependencyDown({
       message: `circuit breaker ${this.name}: the call failed while the dependency was judged down; put back uncounted`,
       cause: error,
     });
+    blamed.breakerOpened = true;
+    return blamed;
   }
 
   #poll(): void {

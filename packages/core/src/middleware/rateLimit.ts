@@ -58,6 +58,8 @@ export class RateLimiter {
   #limited = 0;
   #waitedMs = 0;
   #maxWaitedMs = 0;
+  /** Of waitedMs, each consumer's share (a shared limiter's metrics are per consumer). */
+  readonly #waitedMsBy = new Map<string, number>();
   /** When the queue's consumer count is next read (Infinity unless `across: 'queue'`). */
   #refreshAt: number;
   #queueConsumers: number | undefined;
@@ -117,7 +119,10 @@ export class RateLimiter {
       waitedMs: Math.round(this.#waitedMs),
       maxWaitedMs: Math.round(this.#maxWaitedMs),
     };
-    if (this.#hosts.length > 1) out.consumers = this.#hosts.map((h) => h.consumer);
+    if (this.#hosts.length > 1) {
+      out.consumers = this.#hosts.map((h) => h.consumer);
+      out.waitedMsByConsumer = Object.fromEntries([...this.#waitedMsBy].map(([c, ms]) => [c, Math.round(ms)]));
+    }
     if (this.across === 'queue') {
       out.across = 'queue';
       out.queueConsumers = this.#queueConsumers ?? null;
@@ -158,6 +163,8 @@ export class RateLimiter {
       waiter.signal.removeEventListener('abort', this.#leave);
       const waited = now - waiter.since;
       this.#waitedMs += waited;
+      const consumer = waiter.ctx.consumer;
+      this.#waitedMsBy.set(consumer, (this.#waitedMsBy.get(consumer) ?? 0) + waited);
       if (waited > this.#maxWaitedMs) this.#maxWaitedMs = waited;
       this.#taken++;
       waiter.resolve();

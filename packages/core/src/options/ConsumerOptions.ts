@@ -37,8 +37,17 @@ export interface ConsumerOptions {
   rateLimit?: RateLimitOptions | RateLimiter;
   /** Queue durability. Default true. */
   durable?: boolean;
-  /** 'classic' (default) or 'quorum'. */
+  /**
+   * 'classic' or 'quorum' (replicated over a cluster's nodes; its retry queues and DLQ are quorum
+   * too). Default: the app's `defaults.queueType`, else 'classic'.
+   */
   queueType?: 'classic' | 'quorum';
+  /**
+   * One worker at a time takes from the queue (`x-single-active-consumer`), the others wait and take
+   * over when it stops or dies: for queues whose order matters. Needs `queueType: 'quorum'`;
+   * `concurrency` defaults to 1 (handlers one at a time, in order). Default false. docs/scaling.md.
+   */
+  singleActiveConsumer?: boolean;
   /** Extra queue arguments (x-max-length, ...). Warren sets the dead-letter ones itself. */
   arguments?: Readonly<Record<string, unknown>>;
   /** Declare the queue and its retry/DLQ queues (default true); false only checks they exist. */

@@ -20,6 +20,7 @@ export interface ResolvedConsumerOptions {
   readonly adaptive: PolicyFactory | undefined;
   readonly durable: boolean;
   readonly queueType: 'classic' | 'quorum';
+  readonly singleActiveConsumer: boolean;
   readonly arguments: Readonly<Record<string, unknown>>;
   readonly declare: boolean;
   readonly exchange: { readonly name: string; readonly type: ExchangeType; readonly durable: boolean } | undefined;
@@ -46,6 +47,7 @@ const KNOWN_OPTIONS = new Set([
   'rateLimit',
   'durable',
   'queueType',
+  'singleActiveConsumer',
   'arguments',
   'declare',
   'exchange',
@@ -71,7 +73,7 @@ const MAX_PREFETCH = 65_535;
 export function resolveConsumerOptions(
   className: string,
   options: ConsumerOptions,
-  defaults: { shutdownGraceMs?: number } = {},
+  defaults: { shutdownGraceMs?: number; queueType?: 'classic' | 'quorum' } = {},
 ): ResolvedConsumerOptions {
   const fail = (option: string, problem: string): never => {
     throw new ConfigError(`@Consumer ${className}: option "${option}" ${problem}`);
@@ -98,13 +100,16 @@ export function resolveConsumerOptions(
   if (options.queue.startsWith('amq.')) fail('queue', 'must not start with "amq." (reserved by RabbitMQ)');
 
   const prefetch = options.prefetch === undefined ? DEFAULT_PREFETCH : int('prefetch', options.prefetch, 1, MAX_PREFETCH);
+  const singleActiveConsumer = bool('singleActiveConsumer', options.singleActiveConsumer, false);
   let adaptive: PolicyFactory | undefined;
   let concurrency: number;
   if (typeof options.concurrency === 'object' && options.concurrency !== null) {
     adaptive = adaptiveLimitPolicy(options.concurrency, prefetch, (problem) => fail('concurrency', problem));
     concurrency = (options.concurrency as { adaptive: { max: number } }).adaptive.max;
   } else {
-    concurrency = options.concurrency === undefined ? prefetch : int('concurrency', options.concurrency, 1, MAX_PREFETCH);
+    // One active worker keeps the queue's order only if it runs one handler at a time.
+    const fallback = singleActiveConsumer ? 1 : prefetch;
+    concurrency = options.concurrency === undefined ? fallback : int('concurrency', options.concurrency, 1, MAX_PREFETCH);
   }
   const breaker = options.breaker === undefined ? undefined : breakerPolicy(options.breaker, (problem) => fail('breaker', problem));
   const rateLimit =
@@ -112,9 +117,13 @@ export function resolveConsumerOptions(
   if (concurrency > prefetch)
     fail('concurrency', `(${concurrency}) must not exceed prefetch (${prefetch}): handlers beyond prefetch would never get a message`);
 
-  const queueType = options.queueType ?? 'classic';
+  const queueType = options.queueType ?? defaults.queueType ?? 'classic';
   if (queueType !== 'classic' && queueType !== 'quorum')
     fail('queueType', `must be 'classic' or 'quorum', got ${JSON.stringify(queueType)}`);
+  // A classic queue only flags a redelivery, and Warren counts it by publishing the message again
+  // at the back of the queue: after a takeover, that would break the very order this option keeps.
+  if (singleActiveConsumer && queueType !== 'quorum')
+    fail('singleActiveConsumer', "needs queueType 'quorum' (a classic queue's redeliveries are counted by re-publishing them at its back)");
   const durable = bool('durable', options.durable, true);
   if (queueType === 'quorum' && !durable) fail('durable', 'must be true for a quorum queue');
 
@@ -193,6 +202,7 @@ export function resolveConsumerOptions(
     adaptive,
     durable,
     queueType,
+    singleActiveConsumer,
     arguments: args,
     declare: bool('declare', options.declare, true),
     exchange,

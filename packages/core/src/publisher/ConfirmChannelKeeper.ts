@@ -11,6 +11,9 @@ export interface ConfirmChannelHooks {
 
 /** Wait before trying again when a channel cannot be opened on a live connection. */
 const RETRY_OPEN_MS = 1000;
+/** A channel closed sooner than this after it opened counts as closing "right after opening". */
+const QUICK_CLOSE_MS = 1000;
+const MAX_REOPEN_DELAY_MS = 5000;
 
 /**
  * Keeps one confirm channel open on a connection: a channel error leaves the connection up, so
@@ -19,6 +22,8 @@ const RETRY_OPEN_MS = 1000;
  */
 export class ConfirmChannelKeeper {
   readonly #conn: ConnectionManager;
+  #openedAt = 0;
+  #quickCloses = 0;
   readonly #log: Logger;
   readonly #hooks: ConfirmChannelHooks;
   #current: ConfirmChannelSession | undefined;
@@ -30,6 +35,10 @@ export class ConfirmChannelKeeper {
     this.#conn = conn;
     this.#log = log;
     this.#hooks = hooks;
+  }
+
+  get connection(): ConnectionManager {
+    return this.#conn;
   }
 
   get current(): ConfirmChannelSession | undefined {
@@ -52,6 +61,7 @@ export class ConfirmChannelKeeper {
         return;
       }
       this.#current = session;
+      this.#openedAt = Date.now();
       session.events.on('closed', (error) => {
         if (session === this.#current) this.#onClosed(error);
       });
@@ -82,8 +92,15 @@ export class ConfirmChannelKeeper {
   #onClosed(error: Error | undefined): void {
     this.#current = undefined;
     this.#hooks.closed(error);
+    // A channel the broker closes right after it opened, again and again (something written on it
+    // is refused each time), is reopened with growing delays, not in a tight loop; else at once.
+    const quick = Date.now() - this.#openedAt < QUICK_CLOSE_MS;
+    this.#quickCloses = quick ? this.#quickCloses + 1 : 0;
+    const delay = this.#quickCloses > 1 ? Math.min(MAX_REOPEN_DELAY_MS, 50 * 2 ** Math.min(this.#quickCloses, 10)) : 0;
+    if (quick && this.#quickCloses === 3)
+      this.#log.warn({ err: error?.message }, 'the confirm channel keeps closing right after it opens; reopening more slowly');
     // After a lost connection this waits for 'connected' instead.
-    if (this.#conn.state === 'connected') this.#reopenSoon(0);
+    if (this.#conn.state === 'connected') this.#reopenSoon(delay);
   }
 
   #reopenSoon(delayMs: number): void {

@@ -114,11 +114,10 @@ export class ConfirmChannelSession {
   }
 
   /**
-   * Gets this channel ready for request/reply: declares the cancel-notice exchange and starts the
-   * one consumer of direct reply-to (RabbitMQ refuses a request whose channel has none, closing it).
+   * Gets this channel ready for request/reply: starts the one consumer of direct reply-to
+   * (RabbitMQ refuses a request whose channel has none, closing it).
    */
   async prepareRequests(onReply: (reply: IncomingReply) => void): Promise<void> {
-    await this.#channel.assertExchange(CANCEL_EXCHANGE, 'fanout', { durable: true });
     await this.#channel.consume(
       DIRECT_REPLY_TO,
       (msg) => {
@@ -133,6 +132,33 @@ export class ConfirmChannelSession {
       },
       { noAck: true },
     );
+  }
+
+  /**
+   * Whether the cancel-notice exchange exists, declaring it if this user may: on a channel of its
+   * own, so a user without configure permission (a least-privilege publisher) loses only the
+   * notices, never the confirm channel every publish shares (a publish to a missing exchange
+   * would close it with 404).
+   */
+  static async cancelExchangeReady(connection: ConnectionManager): Promise<boolean> {
+    for (const declare of [
+      (ch: amqp.Channel) => ch.assertExchange(CANCEL_EXCHANGE, 'fanout', { durable: true }),
+      (ch: amqp.Channel) => ch.checkExchange(CANCEL_EXCHANGE),
+    ]) {
+      try {
+        const channel = await connection.createChannel();
+        channel.on('error', () => undefined);
+        try {
+          await declare(channel);
+          return true;
+        } finally {
+          channel.close().catch(() => undefined);
+        }
+      } catch {
+        // refused (403), or not there (404): try the next way, then give up on notices
+      }
+    }
+    return false;
   }
 
   /** A connection of `generation` is up: a channel of an older one is dead even if its 'close' has not reached us yet. */

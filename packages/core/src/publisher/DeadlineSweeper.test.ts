@@ -83,7 +83,9 @@ describe('DeadlineSweeper', () => {
     const elapsed = performance.now() - started;
     assert.deepEqual(expired, ['soon']);
     const after = sweeps();
-    assert.ok(after >= 2 && after <= elapsed / 5 + 1, `${after} sweeps in ${elapsed.toFixed(0)} ms at one per 5 ms`);
+    // At least the sweep that expired 'soon'; at most one per 5 ms (a second timer would double them).
+    // A loaded machine may run fewer, never more.
+    assert.ok(after >= 1 && after <= elapsed / 5 + 1, `${after} sweeps in ${elapsed.toFixed(0)} ms at one per 5 ms`);
     await sleep(20);
     assert.equal(sweeps(), after);
   });

@@ -1,5 +1,4 @@
 import type { ConnectionManager } from '../connection/ConnectionManager.js';
-import type { DownstreamFullError } from '../errors/publishErrors.js';
 import type { Logger } from '../logging/logger.js';
 import type { PendingPublish } from './PendingPublish.js';
 import type { PublishBuffer } from './PublishBuffer.js';
@@ -13,7 +12,7 @@ export interface DepthGateHooks {
   /** After the releases of one answer. */
   readonly released: () => void;
   /** Settles a publish that will not be sent. */
-  readonly refuse: (entry: PendingPublish, error: DownstreamFullError) => void;
+  readonly refuse: (entry: PendingPublish, error: Error) => void;
   /** A queue went over its mark or back under it: the `downstream` event. */
   readonly changed: (view: QueueDepthView) => void;
 }

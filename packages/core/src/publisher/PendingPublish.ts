@@ -34,12 +34,18 @@ export class PendingPublish {
   phase: Phase = BUFFERED;
   /** Times written to a channel: re-sends stop at MAX_SENDS. */
   sends = 0;
+  /** performance.now() at its last write, taken only while confirm latency is observed (metrics). */
+  writtenAt = 0;
   returned: UnroutableError | undefined = undefined;
   /** A limited queue's count of publishes let through and not yet settled, while it counts this one (QueueDepthLimits). */
   countedBy: UnsettledCount | undefined = undefined;
   /** Its promise's, set by publish(); settle each entry once, after setting `phase` to SETTLED. */
   resolve: () => void = unset;
   reject: (error: Error) => void = unset;
+  /** Set when its signal aborted before it was written: what it rejects with. */
+  abortedBy: Error | undefined = undefined;
+  /** Removes its listener from the caller's signal, once settled. */
+  unlisten: (() => void) | undefined = undefined;
   readonly bytes: number;
 
   constructor(
@@ -47,7 +53,8 @@ export class PendingPublish {
     readonly routingKey: string,
     readonly content: Buffer,
     readonly properties: PublishProperties,
-    readonly deadline: number,
+    /** When it gives up; 0 once its signal aborted (the 50 ms sweep then settles it, unwritten). */
+    public deadline: number,
     /** Size of its content header frame when it has headers (else 0: without them it fits any frame_max). */
     readonly headerFrameBytes: number,
   ) {
@@ -58,6 +65,10 @@ export class PendingPublish {
 /** Marks an entry settled (its promise is the caller's to settle next), and leaves its queue's count. */
 export function settle(entry: PendingPublish): void {
   entry.phase = SETTLED;
+  if (entry.unlisten !== undefined) {
+    entry.unlisten();
+    entry.unlisten = undefined;
+  }
   const count = entry.countedBy;
   if (count !== undefined) {
     count.unsettled--;

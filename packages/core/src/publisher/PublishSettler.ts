@@ -36,6 +36,8 @@ export class PublishSettler {
   };
   /** Named in timeout messages: why it may not have been written or confirmed. */
   readonly #state: () => PublisherState;
+  /** Told each confirm's latency in ms (write to basic.ack) while set; writes are timed only then. */
+  confirmLatency: ((ms: number) => void) | undefined;
 
   constructor(state: () => PublisherState) {
     this.#state = state;
@@ -50,6 +52,7 @@ export class PublishSettler {
       entry.reject(entry.returned);
     } else {
       this.counts.confirmed++;
+      if (this.confirmLatency !== undefined && entry.writtenAt > 0) this.confirmLatency(performance.now() - entry.writtenAt);
       entry.resolve();
     }
   };
@@ -83,7 +86,10 @@ export class PublishSettler {
     this.counts.timedOut++;
     const state = this.#state();
     if (!written) {
-      entry.reject(new PublishTimeoutError(`publish not written within its deadline (publisher ${state}); the broker never saw it`, false));
+      const aborted = entry.abortedBy;
+      entry.reject(
+        aborted ?? new PublishTimeoutError(`publish not written within its deadline (publisher ${state}); the broker never saw it`, false),
+      );
       return;
     }
     this.counts.timedOutWritten++;
@@ -108,9 +114,10 @@ export class PublishSettler {
   }
 
   /** The destination queue is full: refused by the queue, or by the publisher's `limits`. */
-  full(entry: PendingPublish, error: DownstreamFullError): void {
+  /** Refused or given up at a queue's mark (or aborted by its signal while held there). */
+  full(entry: PendingPublish, error: Error): void {
     settle(entry);
-    this.counts.downstreamFull++;
+    if (error instanceof DownstreamFullError) this.counts.downstreamFull++;
     entry.reject(error);
   }
 

@@ -2,6 +2,7 @@ import { BrokerBlockedError, PublisherClosedError } from '../errors/publishError
 import type { WarrenError } from '../errors/WarrenError.js';
 import { TypedEvents } from '../events/TypedEvents.js';
 import type { Logger } from '../logging/logger.js';
+import { messageTracer } from '../message/tracing.js';
 import { ConfirmChannelKeeper } from './ConfirmChannelKeeper.js';
 import { ChannelClosingError, type ConfirmChannelSession } from './ConfirmChannelSession.js';
 import { ConfirmWindow } from './ConfirmWindow.js';
@@ -11,7 +12,7 @@ import { AMQPLIB_FRAME_MAX } from './headerFrame.js';
 import { type PendingPublish, settle, WRITTEN } from './PendingPublish.js';
 import { PublishBuffer } from './PublishBuffer.js';
 import { PublisherConnection } from './PublisherConnection.js';
-import type { PublisherEvents, PublisherState, PublisherStats } from './PublisherEvents.js';
+import type { PublisherEvents, PublisherObserver, PublisherState, PublisherStats } from './PublisherEvents.js';
 import type { PublisherOptions, PublishOptions } from './PublisherOptions.js';
 import { PublisherStatus } from './PublisherStatus.js';
 import { type PublishCounts, PublishSettler } from './PublishSettler.js';
@@ -22,7 +23,7 @@ import { RequestsOnChannel } from './RequestsOnChannel.js';
 import { type ResolvedPublisherOptions, resolvePublisherOptions } from './resolvePublisherOptions.js';
 import { UnsettledPublishes } from './UnsettledPublishes.js';
 
-export type { PublisherEvents, PublisherState, PublisherStats } from './PublisherEvents.js';
+export type { PublisherEvents, PublisherObserver, PublisherState, PublisherStats } from './PublisherEvents.js';
 export type { PublisherOptions, PublishOptions } from './PublisherOptions.js';
 
 /** Why nothing can be written now, as #writeBlockedBy() names it. */
@@ -117,6 +118,15 @@ export class Publisher {
     return this.#status.stats();
   }
 
+  /**
+   * Tells `observer` each confirm's latency and each answered request's round trip, in ms (one
+   * observer: the app's metrics); undefined stops it. Writes are timed only while one is set.
+   */
+  observe(observer: PublisherObserver | undefined): void {
+    this.#settler.confirmLatency = observer?.confirmed;
+    this.#requests.roundTrip = observer?.answered;
+  }
+
   /** Each queue of `limits`: its mark, the depth last read, whether it is full, what it holds. Empty without limits. */
   limits(): QueueDepthView[] {
     return this.#depth?.describe() ?? [];
@@ -144,6 +154,15 @@ export class Publisher {
 
   /** Resolves when the broker confirms the message (basic.ack); rejects with a typed WarrenError otherwise. */
   publish(exchange: string, routingKey: string, body: unknown, options: PublishOptions = {}): Promise<void> {
+    const tracer = messageTracer();
+    if (tracer === undefined) return this.#publish(exchange, routingKey, body, options);
+    // Traced: a publish span until the confirm, its traceparent in the headers.
+    return tracer.publish({ exchange, routingKey }, options.headers, (headers) =>
+      this.#publish(exchange, routingKey, body, { ...options, headers }),
+    );
+  }
+
+  #publish(exchange: string, routingKey: string, body: unknown, options: PublishOptions): Promise<void> {
     // Admission, apart from writing: a closing publisher takes nothing new, but still writes what it holds.
     if (this.#closing) return Promise.reject(new PublisherClosedError('publisher is closed'));
     const blockedBy = this.#writeBlockedBy();
@@ -245,6 +264,7 @@ export class Publisher {
     }
     entry.phase = WRITTEN;
     entry.sends++;
+    if (this.#settler.confirmLatency !== undefined) entry.writtenAt = performance.now();
     this.#window.add(entry);
     this.#counts.published++;
     // amqplib took the message but its socket buffer is over the high-water mark: stop until 'drain'.

@@ -24,7 +24,9 @@ export class PublisherConnection {
 
   constructor(o: ResolvedPublisherOptions) {
     this.#owned = o.connection === undefined;
-    this.conn = o.connection ?? new ConnectionManager({ urls: o.urls, role: 'publish', appName: o.appName, logger: o.logger });
+    this.conn =
+      o.connection ??
+      new ConnectionManager({ urls: o.urls, tls: o.tls, role: 'publish', appName: o.appName, logger: o.logger, shuffle: o.shuffle });
   }
 
   get started(): boolean {

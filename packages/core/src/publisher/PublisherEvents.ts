@@ -48,3 +48,11 @@ export interface PublisherStats {
   /** Request/reply, once `request()` was used: outcomes so far, and requests waiting for a reply. */
   requests?: RequestCounts & { pending: number };
 }
+
+/** What the app's metrics are told as it happens (see Publisher.observe). */
+export interface PublisherObserver {
+  /** A publish was confirmed (basic.ack), `ms` after it was written. */
+  confirmed?(ms: number): void;
+  /** A request was answered (a reply or a RemoteError), `ms` after it was made. */
+  answered?(ms: number, ok: boolean): void;
+}

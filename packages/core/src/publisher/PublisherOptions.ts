@@ -25,6 +25,13 @@ export interface PublishOptions {
   appId?: string;
   /** Deadline for this publish (waiting in the buffer plus the confirm); default: the publisher's timeoutMs. */
   timeoutMs?: number;
+  /**
+   * Gives up on the publish if this aborts before it is written (waiting in the buffer, or held
+   * at a queue's `limits` mark): it rejects with the signal's reason, within 50 ms, and is never
+   * sent. Pass a handler's `ctx.signal`, so a publish held past its attempt's deadline does not go
+   * out beside the retry's. Once written it cannot be taken back.
+   */
+  signal?: AbortSignal;
   /** Pass the publisher's `limits` for this one: for a message that takes the place of one already counted (Warren's retry and put-back copies). */
   ignoreLimits?: boolean;
 }
@@ -57,8 +64,14 @@ export interface PublisherOptions extends BrokerUrlOptions {
   blockedPolicy?: 'wait' | 'fail-fast';
   /** Default per-publish deadline (default 30 s). */
   timeoutMs?: number;
-  /** Re-send written-but-unconfirmed messages after a reconnect instead of failing them (at-least-once: duplicates possible). */
+  /**
+   * Re-send written-but-unconfirmed messages after a reconnect instead of failing them with
+   * PublishUnconfirmedError (at-least-once: duplicates possible, never a loss). Default: true with
+   * several broker URLs (a cluster, where a node going away is routine), else false.
+   */
   republishUnconfirmed?: boolean;
+  /** Try `urls` in a random order (default false: in the order given). */
+  shuffle?: boolean;
   /** How long close() waits for outstanding confirms (default 5 s). */
   closeGraceMs?: number;
   /** Body size limit (default 16 MiB, RabbitMQ 4's max_message_size); raise it only as far as the broker's own. */

@@ -12,7 +12,7 @@ function setup(limits: Record<string, QueueLimit>, options: { room?: () => boole
   let now = 1000;
   const asks: Array<{ queue: string; answer: (a: DepthAnswer) => Promise<void>; fail: (e: Error) => Promise<void> }> = [];
   const released: string[] = [];
-  const refused = new Map<string, DownstreamFullError>();
+  const refused = new Map<string, Error>();
   const changes: Array<{ view: QueueDepthView; notable: boolean }> = [];
   const unanswered: number[] = [];
   const depth = new QueueDepthLimits(new Map(Object.entries(limits)), {
@@ -241,7 +241,7 @@ describe('QueueDepthLimits', () => {
       r.phase = WRITTEN;
       assert.equal(t.depth.refused(r), false);
       t.publish('jobs', 'b');
-      assert.equal(t.refused.get('b')?.by, 'broker');
+      assert.equal((t.refused.get('b') as DownstreamFullError | undefined)?.by, 'broker');
     });
 
     it('a learned mark at or above maxReady is dropped: maxReady rules again', async () => {

@@ -43,7 +43,7 @@ export interface QueueDepthHooks {
   /** After the releases of one answer. */
   released(): void;
   /** Settles a publish that will not be sent. */
-  refuse(entry: PendingPublish, error: DownstreamFullError): void;
+  refuse(entry: PendingPublish, error: Error): void;
   /** The queue went over its mark or back under it; `notable` when it is worth a log line (see #setFull). */
   changed(view: QueueDepthView, notable: boolean): void;
   /** The broker did not answer an ask; `inARow` counts failures since the last answer. */
@@ -227,7 +227,10 @@ export class QueueDepthLimits {
           (entry) => {
             this.#unheld(entry);
             const why = q.refused || q.brokerMark !== undefined ? 'the queue kept refusing publishes' : `mark ${q.mark}`;
-            this.#hooks.refuse(entry, q.fullError(`stayed full until this publish's deadline (${why}); never written`, 'limit'));
+            this.#hooks.refuse(
+              entry,
+              entry.abortedBy ?? q.fullError(`stayed full until this publish's deadline (${why}); never written`, 'limit'),
+            );
           },
         );
       }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { UnroutableError } from '../errors/publishErrors.js';
 import { NoResponderError, RemoteError, ReplyLostError, RequestCancelledError, RequestTimeoutError } from '../errors/requestErrors.js';
 import type { Logger } from '../logging/logger.js';
-import { CANCEL_EXCHANGE, DIRECT_REPLY_TO, HEADER } from '../message/headers.js';
+import { DIRECT_REPLY_TO, HEADER } from '../message/headers.js';
+import { type MessageTarget, messageTracer } from '../message/tracing.js';
 import type { PublishOptions } from './PublisherOptions.js';
 
 /** What `request()` takes: a publish's options, less what request/reply sets itself. */
@@ -41,7 +42,9 @@ interface PendingRequest {
   readonly signal: AbortSignal | undefined;
   readonly onAbort: (() => void) | undefined;
   readonly deadline: number;
+  readonly startedAt: number;
   readonly target: string;
+  readonly destination: MessageTarget;
   /** The broker confirmed the request: it went out on the current channel, whose reply consumer will get the answer. */
   confirmed: boolean;
 }
@@ -50,6 +53,10 @@ export interface RequestClientDeps {
   publish(exchange: string, routingKey: string, body: unknown, options: PublishOptions): Promise<void>;
   defaultTimeoutMs: number;
   log: Logger;
+  /** A request was answered (reply or RemoteError), `ms` after it was made. */
+  answered?: (ms: number, ok: boolean) => void;
+  /** Tells every responder to stop work on a request (best effort; the deadline stops it anyway). */
+  notifyResponders(correlationId: string, deadline: number): void;
 }
 
 /**
@@ -86,6 +93,12 @@ export class RequestClient {
   }
 
   request<T>(exchange: string, routingKey: string, body: unknown, options: RequestOptions = {}): Promise<T> {
+    const tracer = messageTracer();
+    if (tracer === undefined) return this.#request<T>(exchange, routingKey, body, options);
+    return tracer.request({ exchange, routingKey }, () => this.#request<T>(exchange, routingKey, body, options));
+  }
+
+  #request<T>(exchange: string, routingKey: string, body: unknown, options: RequestOptions): Promise<T> {
     const { signal, timeoutMs = this.#d.defaultTimeoutMs, ...publishOptions } = options;
     if (signal?.aborted === true) return Promise.reject(new RequestCancelledError('the request was cancelled before it was sent'));
     if (!(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
@@ -105,7 +118,9 @@ export class RequestClient {
         signal,
         onAbort,
         deadline,
+        startedAt: performance.now(),
         target,
+        destination: { exchange, routingKey },
         confirmed: false,
       });
       if (onAbort !== undefined) signal?.addEventListener('abort', onAbort, { once: true });
@@ -145,7 +160,10 @@ export class RequestClient {
       this.counts.lateReplies++;
       return;
     }
-    if (reply.headers?.[HEADER.replyStatus] === 'error') {
+    messageTracer()?.replyReceived(pending.destination, reply.headers);
+    const ok = reply.headers?.[HEADER.replyStatus] !== 'error';
+    this.#d.answered?.(performance.now() - pending.startedAt, ok);
+    if (!ok) {
       this.counts.remoteErrors++;
       const e = parseJson(reply.content) as { name?: unknown; code?: unknown; message?: unknown } | undefined;
       const name = typeof e?.name === 'string' ? e.name : 'Error';
@@ -195,11 +213,8 @@ export class RequestClient {
     p.reject(new RequestCancelledError(`the request to ${p.target} was cancelled`, { cause: p.signal?.reason }));
   }
 
-  /** Tells every responder to stop work on this request; best effort (the deadline stops it anyway). */
   #notifyResponders(correlationId: string, deadline: number): void {
-    this.#d.publish(CANCEL_EXCHANGE, '', { correlationId, deadline }, { timeoutMs: 5000, persistent: false }).catch((error: Error) => {
-      this.#d.log.debug({ err: error.message }, 'could not send a cancel notice');
-    });
+    this.#d.notifyResponders(correlationId, deadline);
   }
 
   /** Forgets a request (its timer and abort listener too) and returns it, once. */

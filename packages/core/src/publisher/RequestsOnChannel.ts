@@ -1,6 +1,7 @@
 import type { Logger } from '../logging/logger.js';
+import { CANCEL_EXCHANGE } from '../message/headers.js';
 import type { ConfirmChannelKeeper } from './ConfirmChannelKeeper.js';
-import type { ConfirmChannelSession } from './ConfirmChannelSession.js';
+import { ConfirmChannelSession } from './ConfirmChannelSession.js';
 import type { PublishOptions } from './PublisherOptions.js';
 import { RequestClient, type RequestCounts, type RequestOptions } from './RequestClient.js';
 
@@ -25,6 +26,10 @@ export class RequestsOnChannel {
   readonly #defaultTimeoutMs: number;
   readonly #log: Logger;
   #client: RequestClient | undefined;
+  /** Whether cancel notices can be sent (the warren.cancel exchange exists); asked once, with the first request. */
+  #notices: Promise<boolean> = Promise.resolve(false);
+  /** Told each answered request's round trip (metrics); read by the client at each answer. */
+  roundTrip: ((ms: number, ok: boolean) => void) | undefined;
 
   constructor(channels: ConfirmChannelKeeper, defaultTimeoutMs: number, log: Logger, hooks: RequestChannelHooks) {
     this.#channels = channels;
@@ -40,6 +45,15 @@ export class RequestsOnChannel {
         publish: (e, k, b, o) => hooks.publish(e, k, b, o),
         defaultTimeoutMs: this.#defaultTimeoutMs,
         log: this.#log,
+        answered: (ms, ok) => this.roundTrip?.(ms, ok),
+        notifyResponders: (correlationId, deadline) => this.#notify(correlationId, deadline),
+      });
+      this.#notices = ConfirmChannelSession.cancelExchangeReady(this.#channels.connection).then((ready) => {
+        if (!ready)
+          this.#log.warn(
+            `cannot use the ${CANCEL_EXCHANGE} exchange: cancelled or timed-out requests run on at the responder until their deadline`,
+          );
+        return ready;
       });
       const session = this.#channels.current;
       if (session !== undefined) this.#startReplies(session, this.#client);
@@ -66,6 +80,18 @@ export class RequestsOnChannel {
   stats(): (RequestCounts & { pending: number }) | undefined {
     const c = this.#client;
     return c === undefined ? undefined : { ...c.counts, pending: c.pending };
+  }
+
+  /** A cancel notice, once the exchange is known to exist (a publish to a missing one would close the confirm channel). */
+  #notify(correlationId: string, deadline: number): void {
+    void this.#notices.then((ready) => {
+      if (!ready) return;
+      this.#hooks
+        .publish(CANCEL_EXCHANGE, '', { correlationId, deadline }, { timeoutMs: 5000, persistent: false })
+        .catch((error: Error) => {
+          this.#log.debug({ err: error.message }, 'could not send a cancel notice');
+        });
+    });
   }
 
   #startReplies(session: ConfirmChannelSession, client: RequestClient): void {

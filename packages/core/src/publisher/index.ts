@@ -1,5 +1,12 @@
 export { createPublisher } from './createPublisher.js';
-export type { PublisherEvents, PublisherOptions, PublisherState, PublisherStats, PublishOptions } from './Publisher.js';
+export type {
+  PublisherEvents,
+  PublisherObserver,
+  PublisherOptions,
+  PublisherState,
+  PublisherStats,
+  PublishOptions,
+} from './Publisher.js';
 export { Publisher } from './Publisher.js';
 export type { QueueLimitOptions } from './PublisherOptions.js';
 export type { QueueDepthView } from './QueueDepthLimits.js';

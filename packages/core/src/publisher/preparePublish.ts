@@ -5,7 +5,7 @@ import { messageDeadlineHere } from '../message/deadlineScope.js';
 import { deadlineHeader, HEADER } from '../message/headers.js';
 import { checkPublish } from './checkPublish.js';
 import { contentHeaderFrameBytes, frameTooLarge, headerTableBytes } from './headerFrame.js';
-import { PendingPublish, type PublishProperties } from './PendingPublish.js';
+import { BUFFERED, PendingPublish, type PublishProperties } from './PendingPublish.js';
 import type { PublishOptions } from './PublisherOptions.js';
 import { serializeBody } from './serialize.js';
 
@@ -76,5 +76,24 @@ export function preparePublish(
     headerFrameBytes = contentHeaderFrameBytes(properties, headerTableBytes(headers));
     if (headerFrameBytes > limits.frameMax) throw frameTooLarge(headerFrameBytes, limits.frameMax);
   }
-  return new PendingPublish(exchange, routingKey, content, properties, now + (options.timeoutMs ?? limits.timeoutMs), headerFrameBytes);
+  let deadline = now + (options.timeoutMs ?? limits.timeoutMs);
+  // Work for a caller who gives up at `travelling` is not written after that, either.
+  if (travelling !== undefined && travelling < deadline) deadline = travelling;
+  const entry = new PendingPublish(exchange, routingKey, content, properties, deadline, headerFrameBytes);
+  const signal = options.signal;
+  if (signal !== undefined) {
+    if (signal.aborted) throw abortReason(signal);
+    const onAbort = (): void => {
+      if (entry.phase !== BUFFERED) return;
+      entry.abortedBy = abortReason(signal);
+      entry.deadline = 0;
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    entry.unlisten = () => signal.removeEventListener('abort', onAbort);
+  }
+  return entry;
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('the publish was aborted by its signal before it was written');
 }

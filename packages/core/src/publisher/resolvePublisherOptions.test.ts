@@ -33,6 +33,7 @@ describe('resolvePublisherOptions', () => {
       {
         connection: undefined,
         urls: [DEFAULT_URL],
+        tls: undefined,
         appName: undefined,
         maxInFlight: 1000,
         maxBufferedMessages: 10_000,
@@ -40,6 +41,7 @@ describe('resolvePublisherOptions', () => {
         blockedPolicy: 'wait',
         timeoutMs: 30_000,
         republishUnconfirmed: false,
+        shuffle: false,
         closeGraceMs: 5000,
         maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
         limits: new Map(),
@@ -68,7 +70,7 @@ describe('resolvePublisherOptions', () => {
   });
 
   it('refuses unknown options, naming them', () => {
-    rejects({ maxInflight: 10 }, 'maxInflight', /not a known option \(known: url, urls, connection/);
+    rejects({ maxInflight: 10 }, 'maxInflight', /not a known option \(known: url, urls, (tls, )?connection/);
   });
 
   it('refuses counts and durations that are not whole numbers in range', () => {
@@ -132,7 +134,7 @@ describe('resolvePublisherOptions', () => {
     const r = resolve({ connection: shared }, { WARREN_URL: 'not a url' });
     assert.equal(r.connection, shared);
     assert.equal(r.urls, undefined);
-    rejects({ connection: shared, url: 'amqp://a' }, 'connection', /give "connection" or "url"\/"urls", not both/);
+    rejects({ connection: shared, url: 'amqp://a' }, 'connection', /give "connection" or "url"\/"urls"(\/"tls")?, not both/);
     rejects({ connection: {} }, 'connection', /ConnectionManager/);
   });
 });

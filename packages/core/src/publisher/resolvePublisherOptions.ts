@@ -13,6 +13,8 @@ export interface ResolvedPublisherOptions {
   readonly connection: ConnectionManager | undefined;
   /** Checked broker URLs for an owned connection; undefined with a shared one. */
   readonly urls: readonly string[] | undefined;
+  /** TLS settings for an owned connection (its ConnectionManager checks them, or reads WARREN_TLS_*). */
+  readonly tls: PublisherOptions['tls'];
   readonly appName: string | undefined;
   readonly maxInFlight: number;
   readonly maxBufferedMessages: number;
@@ -20,6 +22,7 @@ export interface ResolvedPublisherOptions {
   readonly blockedPolicy: 'wait' | 'fail-fast';
   readonly timeoutMs: number;
   readonly republishUnconfirmed: boolean;
+  readonly shuffle: boolean;
   readonly closeGraceMs: number;
   readonly maxMessageBytes: number;
   /** Marks on destination queues, by queue name (empty: none). */
@@ -30,6 +33,7 @@ export interface ResolvedPublisherOptions {
 const KNOWN_OPTIONS = new Set([
   'url',
   'urls',
+  'tls',
   'connection',
   'appName',
   'maxInFlight',
@@ -38,6 +42,7 @@ const KNOWN_OPTIONS = new Set([
   'blockedPolicy',
   'timeoutMs',
   'republishUnconfirmed',
+  'shuffle',
   'closeGraceMs',
   'maxMessageBytes',
   'limits',
@@ -73,12 +78,12 @@ export function resolvePublisherOptions(options: PublisherOptions, env: NodeJS.P
     return value as number;
   };
 
-  const { connection, appName, logger, blockedPolicy = 'wait', republishUnconfirmed = false } = options;
+  const { connection, appName, logger, blockedPolicy = 'wait', shuffle = false } = options;
   let urls: readonly string[] | undefined;
   if (connection !== undefined) {
     // A URL next to a shared connection would be silently unused: say so instead.
-    if (options.url !== undefined || options.urls !== undefined)
-      fail('connection', 'brings its own broker: give "connection" or "url"/"urls", not both');
+    if (options.url !== undefined || options.urls !== undefined || options.tls !== undefined)
+      fail('connection', 'brings its own broker: give "connection" or "url"/"urls"/"tls", not both');
     if (typeof connection !== 'object' || connection === null || typeof connection.createConfirmChannel !== 'function')
       fail('connection', `must be a started ConnectionManager, got ${describeValue(connection)}`);
   } else {
@@ -88,12 +93,22 @@ export function resolvePublisherOptions(options: PublisherOptions, env: NodeJS.P
   if (logger !== undefined && typeof logger?.child !== 'function') fail('logger', 'must be a pino Logger');
   if (blockedPolicy !== 'wait' && blockedPolicy !== 'fail-fast')
     fail('blockedPolicy', `must be 'wait' or 'fail-fast', got ${describeValue(blockedPolicy)}`);
+  // On a cluster a node going away (a rolling restart) is routine: re-send what it left unconfirmed
+  // rather than fail every publish in flight. The confirm is the durable point (on a quorum queue:
+  // a majority of its replicas have it), so a re-send can duplicate a message, never lose one.
+  const brokers = urls?.length ?? connection?.addressCount ?? 1;
+  const republishUnconfirmed = options.republishUnconfirmed ?? brokers > 1;
   if (typeof republishUnconfirmed !== 'boolean')
     fail('republishUnconfirmed', `must be true or false, got ${describeValue(republishUnconfirmed)}`);
+
+  if (typeof shuffle !== 'boolean') fail('shuffle', `must be true or false, got ${describeValue(shuffle)}`);
+  if (shuffle && connection !== undefined) fail('shuffle', 'has no effect with a shared "connection" (shuffle that connection\'s URLs)');
 
   return {
     connection,
     urls,
+    tls: options.tls,
+    shuffle,
     appName,
     maxInFlight: int('maxInFlight', 1000, 1),
     maxBufferedMessages: int('maxBufferedMessages', 10_000, 0),

@@ -26,7 +26,8 @@ export async function readBrokerConsumerTimeout(address: BrokerAddress, explicit
   return { ms: DEFAULT_CONSUMER_TIMEOUT_MS, source: 'assumed-default' };
 }
 
-function isLoopback(host: string): boolean {
+/** A broker on this machine: one `rabbitmqctl` here can speak to. */
+export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 

@@ -1,0 +1,63 @@
+import type { SubjectSpec } from '../subjects/catalogue.js';
+import type { ConsumeSpec, PublishSpec } from '../subjects/Subject.js';
+
+/** The measurement window: it opens `warmupMs` after the first message (JIT, connection setup) and lasts `windowMs`. */
+export interface Window {
+  warmupMs: number;
+  windowMs: number;
+}
+
+/** `--profile`: where the child writes a CPU profile of its window, and the file's name. */
+export interface ProfileTo {
+  dir: string;
+  name: string;
+}
+
+/** What the parent asks one child process to measure, for one subject. */
+export type Job = { profile?: ProfileTo } & (
+  | {
+      kind: 'consume';
+      module: SubjectSpec['module'];
+      consume: ConsumeSpec;
+      window: Window /** Messages in the queue at the start. */;
+      available: number;
+    }
+  | { kind: 'publish'; module: SubjectSpec['module']; publish: PublishSpec; window: Window }
+  | { kind: 'latency'; module: SubjectSpec['module']; consume: ConsumeSpec; publish: PublishSpec; window: Window; ratePerSec: number }
+);
+
+export interface ConsumeResult {
+  /** Handler calls per second in the window. */
+  rate: number;
+  /** This process's CPU (user + system) in the window over the messages handled in it, µs. */
+  cpuUsPerMsg: number;
+  /** Handler calls from start to stop: the queue must have lost exactly these. */
+  handled: number;
+  /** The queue ran out before the window closed: the measurement is void (the parent refills more). */
+  ranDry: boolean;
+}
+
+export interface PublishResult {
+  /** Confirms per second in the window. */
+  rate: number;
+  cpuUsPerMsg: number;
+  /** Confirms from start to stop. */
+  confirmed: number;
+}
+
+export interface LatencyResult {
+  /** Publish call to handler call, ms, over the messages published in the window. */
+  p50: number;
+  p99: number;
+  max: number;
+  samples: number;
+  /** Messages published in the window per second (the offered rate, as achieved). */
+  offered: number;
+  /** Publisher and consumer together (one process), µs per message. */
+  cpuUsPerMsg: number;
+}
+
+export type Result = ConsumeResult | PublishResult | LatencyResult;
+
+/** Child to parent over the IPC channel. */
+export type ChildMessage = { type: 'ready' } | { type: 'result'; result: Result } | { type: 'error'; message: string };

@@ -1,0 +1,65 @@
+import { benchQueueName, Reservoir, withQueue } from '../lib/broker.js';
+import { runJob } from '../lib/runJob.js';
+import { alternate, rowsFromRounds } from '../lib/stats.js';
+import type { BenchContext, BenchRow, Scenario, Target } from '../lib/types.js';
+import { windowFor } from '../lib/windows.js';
+import type { PublishResult } from '../measure/jobs.js';
+import { PEERS, RAW, type SubjectSpec, selectSubjects, WARREN } from '../subjects/catalogue.js';
+
+const ATTEMPTS = 3;
+
+/**
+ * Confirmed publishing of 1 KiB persistent JSON messages to a plain durable queue, `window`
+ * unconfirmed at most: the driver keeps that many outstanding (a new publish per confirm), and
+ * Warren's own maxInFlight is the same. Confirms per second and the child's CPU per message.
+ */
+export function publishScenario(window: number, quick = false): Scenario {
+  const name = `publish confirm window=${window}`;
+  const cpuName = `publish confirm cpu window=${window}`;
+  return {
+    name,
+    quick,
+    description: `confirmed publishes, ${window} unconfirmed at most, 1 KiB persistent messages to a durable queue`,
+    async run(ctx: BenchContext): Promise<BenchRow[]> {
+      const subjects = selectSubjects([RAW, WARREN, ...PEERS], ctx.subjects);
+      const w = windowFor(ctx);
+      const queue = benchQueueName(`publish${window}`);
+      const cpu: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s.key, []]));
+      const rates = await withQueue(ctx.url, queue, async () => {
+        const reservoir = new Reservoir(ctx.url, queue);
+        const measure = (s: SubjectSpec) => async (): Promise<number> => {
+          for (let attempt = 1; ; attempt++) {
+            try {
+              const r = await runJob<PublishResult>(
+                ctx,
+                { kind: 'publish', module: s.module, publish: { url: ctx.url, queue, window, variant: s.variant }, window: w },
+                () => reservoir.purge(),
+                120_000,
+              );
+              const depth = await reservoir.depth();
+              if (depth !== r.confirmed) ctx.note(`  ${s.label}: the queue holds ${depth} messages after ${r.confirmed} confirms`);
+              ctx.note(`  ${s.label}: ${Math.round(r.rate)} msg/s, ${r.cpuUsPerMsg.toFixed(1)} µs CPU/msg`);
+              (cpu[s.key] as number[]).push(r.cpuUsPerMsg);
+              return r.rate;
+            } catch (error) {
+              if (attempt >= ATTEMPTS) throw error;
+              ctx.note(`  ${s.label}: measurement discarded (${(error as Error).message.split('\n')[0]}); again`);
+            }
+          }
+        };
+        try {
+          return await alternate(ctx.rounds, Object.fromEntries(subjects.map((s) => [s.key, measure(s)])));
+        } finally {
+          await reservoir.purge().catch(() => undefined);
+          await reservoir.close();
+        }
+      });
+      const label = (key: string): string => subjects.find((s) => s.key === key)?.label ?? key;
+      const rateTarget: Record<string, Target> = { warren: { of: 'ratio', op: '>=', bound: 0.98 } };
+      const cpuTarget: Record<string, Target> = { warren: { of: 'ratio', op: '<=', bound: 1.05 } };
+      return [...rowsFromRounds(name, 'msg/s', rates, label, rateTarget), ...rowsFromRounds(cpuName, 'µs CPU/msg', cpu, label, cpuTarget)];
+    },
+  };
+}
+
+export const publishScenarios: readonly Scenario[] = [publishScenario(1), publishScenario(100, true), publishScenario(1000)];
