@@ -16,6 +16,8 @@
 # When the nodes cannot be started: one line saying why, stop what was started, exit 1. With Docker instead:
 # `docker compose --profile cluster up -d` (the same ports).
 set -euo pipefail
+# server_bin, owner, as_owner, port_taken, launch_node, wait_listener
+source "$(dirname "${BASH_SOURCE[0]}")/lib/rabbitmq-node.sh"
 
 BASE="${WARREN_CLUSTER_DIR:-${TMPDIR:-/tmp}/warren-cluster}"
 HOST="${WARREN_CLUSTER_HOST:-localhost}"
@@ -39,24 +41,6 @@ urls() {
   )
 }
 
-# The server script itself, not Debian's wrapper (which writes the main node's startup_log).
-server_bin() {
-  if [ -n "${WARREN_RABBITMQ_SERVER:-}" ]; then
-    echo "$WARREN_RABBITMQ_SERVER"
-  elif [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
-    echo /usr/lib/rabbitmq/bin/rabbitmq-server
-  else
-    command -v rabbitmq-server || true
-  fi
-}
-
-# The nodes and rabbitmqctl must share one Erlang cookie: as root, run as the broker's own user.
-owner() {
-  if [ "$(id -u)" = 0 ] && id -u rabbitmq >/dev/null 2>&1; then echo rabbitmq; else id -un; fi
-}
-as_owner() {
-  if [ "$(owner)" != "$(id -un)" ]; then runuser -u "$(owner)" -- "$@"; else "$@"; fi
-}
 ctl() {
   local n="$1"
   shift
@@ -89,10 +73,6 @@ rpc() {
   fi
 }
 
-port_taken() {
-  (echo >"/dev/tcp/127.0.0.1/$1") >/dev/null 2>&1
-}
-
 running_nodes() {
   # One node's view of the running nodes is the cluster's.
   rpc 1 'rabbit_nodes all_running' 2>/dev/null | grep -o "warren-c[0-9]*@[^']*" | tr '\n' ' ' || true
@@ -112,7 +92,7 @@ peers() {
 
 start_node() {
   local n="$1" dir="$BASE/node$1"
-  mkdir -p "$dir/mnesia" "$dir/log"
+  mkdir -p "$dir"
   # pause_minority: the side of a partition without a majority stops, as RabbitMQ advises for 3+ nodes.
   cat >"$dir/rabbitmq.conf" <<EOF
 listeners.tcp.local = 127.0.0.1:$(amqp_port "$n")
@@ -121,37 +101,11 @@ log.file.level = info
 log.console = false
 $(peers "$n")
 EOF
-  echo 'ERL_EPMD_ADDRESS=127.0.0.1' >"$dir/rabbitmq-env.conf"
-  echo '[].' >"$dir/enabled_plugins"
-  chown -R "$(owner)" "$BASE"
-  as_owner env \
-    RABBITMQ_NODENAME="$(node_name "$n")" \
-    RABBITMQ_NODE_PORT="$(amqp_port "$n")" \
-    RABBITMQ_DIST_PORT="$(dist_port "$n")" \
-    RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf" \
-    RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" \
-    RABBITMQ_ADVANCED_CONFIG_FILE="$dir/advanced.config" \
-    RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" \
-    RABBITMQ_MNESIA_BASE="$dir/mnesia" \
-    RABBITMQ_LOG_BASE="$dir/log" \
-    RABBITMQ_PID_FILE="$dir/pid" \
-    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
-    ERL_EPMD_ADDRESS=127.0.0.1 \
-    "$(server_bin)" -detached >"$dir/log/startup.log" 2>&1 </dev/null ||
-    die "cannot start node $n: $(tail -n 3 "$dir/log/startup.log")"
+  launch_node "$dir" "$(node_name "$n")" "$(dist_port "$n")" "$(amqp_port "$n")"
 }
 
-# A node opens its AMQP listener last, once booted (and, for nodes 2 and 3, joined): poll the port,
-# which costs nothing, rather than rabbitmqctl (an Erlang VM of its own on every call).
 wait_node() {
-  local n="$1" pid
-  for _ in $(seq 1 $((WAIT_SEC * 4))); do
-    port_taken "$(amqp_port "$n")" && return
-    pid=$(tr -dc "0-9" 2>/dev/null <"$BASE/node$n/pid" || true)
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then die "node $(node_name "$n") exited while starting; see $BASE/node$n/log"; fi
-    sleep 0.25
-  done
-  die "node $(node_name "$n") did not start within ${WAIT_SEC} s; see $BASE/node$n/log"
+  wait_listener "$BASE/node$1" "$(amqp_port "$1")" "$(node_name "$1")" "$WAIT_SEC"
 }
 
 up() {

@@ -19,6 +19,8 @@
 # Run as root where a `rabbitmq` user exists, it runs as that user (the Erlang cookie rabbitmqctl
 # uses). Only stdout carries the URL; progress goes to stderr. When it cannot start: one line why, exit 1.
 set -euo pipefail
+# server_bin, owner, as_owner, port_taken, launch_node, wait_listener
+source "$(dirname "${BASH_SOURCE[0]}")/lib/rabbitmq-node.sh"
 
 BASE="${WARREN_TLS_NODE_DIR:-${TMPDIR:-/tmp}/warren-tls-node}"
 NODE="warren-tls@localhost"
@@ -33,23 +35,7 @@ die() {
 }
 url() { echo "amqps://localhost:${PORT}"; }
 
-server_bin() {
-  if [ -n "${WARREN_RABBITMQ_SERVER:-}" ]; then
-    echo "$WARREN_RABBITMQ_SERVER"
-  elif [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
-    echo /usr/lib/rabbitmq/bin/rabbitmq-server
-  else
-    command -v rabbitmq-server || true
-  fi
-}
-owner() {
-  if [ "$(id -u)" = 0 ] && id -u rabbitmq >/dev/null 2>&1; then echo rabbitmq; else id -un; fi
-}
-as_owner() {
-  if [ "$(owner)" != "$(id -un)" ]; then runuser -u "$(owner)" -- "$@"; else "$@"; fi
-}
 ctl() { timeout "${CTL_TIMEOUT:-60}" rabbitmqctl -q -n "$NODE" "$@" </dev/null; }
-port_taken() { (echo >"/dev/tcp/127.0.0.1/$1") >/dev/null 2>&1; }
 is_up() { port_taken "$PORT" && port_taken "$DIST_PORT"; }
 
 # Erlang terms for advanced.config: ssl_options there replace the whole list, so every option is
@@ -79,7 +65,7 @@ up() {
     port_taken "$p" && die "cannot start: port $p is taken (a node of an earlier run? scripts/tls-node.sh down stops it)"
   done
   rm -rf "$BASE"
-  mkdir -p "$BASE/mnesia" "$BASE/log" "$BASE/certs"
+  mkdir -p "$BASE/certs"
   cp "$certs"/*.pem "$certs"/*.key "$BASE/certs/"
   chmod 600 "$BASE"/certs/*.key
   cat >"$BASE/rabbitmq.conf" <<EOF
@@ -98,37 +84,12 @@ log.file.level = info
 log.console = false
 EOF
   printf '[{rabbit, [{ssl_options, %s}]}].\n' "$(ssl_options)" >"$BASE/advanced.config"
-  echo 'ERL_EPMD_ADDRESS=127.0.0.1' >"$BASE/rabbitmq-env.conf"
   echo '[rabbitmq_auth_mechanism_ssl].' >"$BASE/enabled_plugins"
-  chown -R "$(owner)" "$BASE"
   say "starting $NODE on 127.0.0.1:${PORT} (TLS only), in $BASE"
-  as_owner env \
-    RABBITMQ_NODENAME="$NODE" \
-    RABBITMQ_DIST_PORT="$DIST_PORT" \
-    RABBITMQ_CONF_ENV_FILE="$BASE/rabbitmq-env.conf" \
-    RABBITMQ_CONFIG_FILE="$BASE/rabbitmq.conf" \
-    RABBITMQ_ADVANCED_CONFIG_FILE="$BASE/advanced.config" \
-    RABBITMQ_ENABLED_PLUGINS_FILE="$BASE/enabled_plugins" \
-    RABBITMQ_MNESIA_BASE="$BASE/mnesia" \
-    RABBITMQ_LOG_BASE="$BASE/log" \
-    RABBITMQ_PID_FILE="$BASE/pid" \
-    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
-    ERL_EPMD_ADDRESS=127.0.0.1 \
-    "$(server_bin)" -detached >"$BASE/log/startup.log" 2>&1 </dev/null ||
-    die "cannot start: $(tail -n 3 "$BASE/log/startup.log")"
-  # The TLS listener opens last, once the node has booted: poll the port (free), not rabbitmqctl.
-  local pid
-  for _ in $(seq 1 $((WAIT_SEC * 4))); do
-    if port_taken "$PORT"; then
-      say "up"
-      url
-      return
-    fi
-    pid=$(tr -dc "0-9" 2>/dev/null <"$BASE/pid" || true)
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then die "the node exited while starting; see $BASE/log"; fi
-    sleep 0.25
-  done
-  die "the node did not start within ${WAIT_SEC} s; see $BASE/log"
+  launch_node "$BASE" "$NODE" "$DIST_PORT"
+  wait_listener "$BASE" "$PORT" "$NODE" "$WAIT_SEC"
+  say "up"
+  url
 }
 
 down() {

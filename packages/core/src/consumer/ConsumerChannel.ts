@@ -196,6 +196,8 @@ export class ConsumerChannel {
    * before it. amqplib sends acks on its next write; a process that dies at once would lose them.
    */
   async roundTrip(): Promise<void> {
+    // Acks decided this turn are written first, so the round trip answers after them too.
+    this.#flushAcks();
     await this.#channel?.prefetch(this.#perConsumer()).catch(() => undefined);
   }
 
@@ -264,8 +266,8 @@ export class ConsumerChannel {
   settle(message: ReceivedMessage, generation: number, how: 'ack' | 'requeue' | 'drop'): boolean {
     const channel = this.#channel;
     if (channel === undefined || generation !== this.#generation) return false;
-    this.#unsettled.delete(message.fields.deliveryTag);
     if (how === 'ack') {
+      this.#unsettled.delete(message.fields.deliveryTag);
       this.#acks.push(message);
       this.recentAcks.add(message.properties.messageId);
       if (!this.#flushQueued) {
@@ -274,8 +276,11 @@ export class ConsumerChannel {
       }
       return true;
     }
-    // The acks decided before this nack go first, as they were decided.
+    // The acks decided before this nack go first, as they were decided; while this tag is still
+    // unsettled, so that no `multiple` ack among them covers it (it would ack what is meant to go
+    // back, and the nack would then name an unknown tag: a 406 that closes the channel).
     this.#flushAcks();
+    this.#unsettled.delete(message.fields.deliveryTag);
     try {
       channel.nack(message as unknown as Message, false, how === 'requeue');
       return true;

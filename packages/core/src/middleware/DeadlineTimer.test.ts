@@ -5,7 +5,7 @@ import { DeadlineTimer, type Watched } from './DeadlineTimer.js';
 
 /** A deadline `ms` from now that records when it expired. */
 function watch(ms: number, expired: string[], name: string): Watched {
-  return { at: Date.now() + ms, expire: () => expired.push(name) };
+  return { at: performance.now() + ms, expire: () => expired.push(name) };
 }
 
 /** Resolves once `expired` holds `n` names (polling the event loop, no fixed sleep), or fails after `limitMs`. */

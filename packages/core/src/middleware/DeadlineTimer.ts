@@ -1,6 +1,6 @@
 /** A deadline being watched: `expire` runs once it has passed, unless it was removed first. */
 export interface Watched {
-  /** When it passes, ms since the epoch. */
+  /** When it passes, on performance.now()'s clock (monotonic: a wall-clock step moves no deadline). */
   readonly at: number;
   expire(now: number): void;
 }
@@ -40,21 +40,23 @@ export class DeadlineTimer {
   #arm(at: number): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#armedFor = at;
-    this.#timer = setTimeout(this.#fire, Math.max(0, at - Date.now()));
+    this.#timer = setTimeout(this.#fire, Math.max(0, at - performance.now()));
   }
 
   readonly #fire = (): void => {
     this.#timer = undefined;
     this.#armedFor = Number.POSITIVE_INFINITY;
-    const now = Date.now();
+    const now = performance.now();
     let next = Number.POSITIVE_INFINITY;
+    const due: Watched[] = [];
     for (const w of this.#watched) {
       if (w.at <= now) {
         this.#watched.delete(w);
-        w.expire(now);
+        due.push(w);
       } else if (w.at < next) next = w.at;
     }
-    // An expire may have added a deadline (and armed for it): arm only for an earlier one.
-    if (next < this.#armedFor) this.#arm(next);
+    // Armed for what is left before any expire runs: one that throws cannot leave the rest unwatched.
+    if (next < Number.POSITIVE_INFINITY) this.#arm(next);
+    for (const w of due) w.expire(now);
   };
 }

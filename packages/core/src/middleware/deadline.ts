@@ -45,7 +45,8 @@ export class Deadline implements Middleware {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      const watch = new Watch(this, ctx, deadline, remaining, fromMessage, resolve, reject);
+      // Watched on the monotonic clock: the wall clock is read once, for what remains.
+      const watch = new Watch(this, ctx, performance.now() + remaining, remaining, fromMessage, resolve, reject);
       this.#timer.add(watch);
       next(ctx).then(
         () => watch.ended(undefined, true),
