@@ -1,9 +1,10 @@
-import type { Channel, Message } from 'amqplib';
+import type { Channel } from 'amqplib';
 import type { ConnectionManager } from '../connection/ConnectionManager.js';
 import type { ReceivedMessage } from '../message/MessageContext.js';
 import type { ResolvedConsumerOptions } from '../options/resolveConsumerOptions.js';
 import { AuxiliaryQueues } from '../topology/auxiliaryQueues.js';
 import { declareConsumerTopology } from '../topology/declareConsumerTopology.js';
+import { AckBatcher } from './AckBatcher.js';
 import { type LivePrefetchMechanism, livePrefetchMechanism } from './livePrefetch.js';
 import { RecentAcks } from './RecentAcks.js';
 import { BROKER_REPLY_MS, within } from './wait.js';
@@ -45,11 +46,8 @@ export class ConsumerChannel {
   readonly auxiliary: AuxiliaryQueues;
   /** The current channel's last acks: when it dies, they may not have reached the broker. */
   readonly recentAcks: RecentAcks;
-  /** Delivery tags of the current channel not settled yet, ascending (tags grow, a Set keeps insertion order). */
-  #unsettled = new Set<number>();
-  /** Acks decided in this turn of the event loop, written together by #flushAcks. */
-  #acks: ReceivedMessage[] = [];
-  #flushQueued = false;
+  /** Acks and nacks of the current channel, acks batched: see AckBatcher. */
+  readonly #settling = new AckBatcher(() => this.#channel);
 
   constructor(
     readonly connection: ConnectionManager,
@@ -93,11 +91,11 @@ export class ConsumerChannel {
    * prefetch. If `keep()` says no by then (the consumer began to stop), closes it again.
    */
   async open(delaysMs: Iterable<number>, keep: () => boolean): Promise<boolean> {
-    this.#flushAcks();
+    this.#settling.flush();
     const channel = await this.connection.createChannel();
     const generation = ++this.#generation;
     this.#opens++;
-    this.#unsettled = new Set();
+    this.#settling.forget();
     this.recentAcks.take();
     channel.on('error', (error: Error) => this.listener.failed(`channel error: ${error.message}`));
     channel.on('close', () => {
@@ -162,7 +160,7 @@ export class ConsumerChannel {
       (msg) => {
         // null is a broker cancel; the channel's 'cancel' event handles it.
         if (msg === null) return;
-        if (generation === this.#generation) this.#unsettled.add(msg.fields.deliveryTag);
+        if (generation === this.#generation) this.#settling.delivered(msg.fields.deliveryTag);
         onMessage(msg as unknown as ReceivedMessage, generation);
       },
       { noAck: false },
@@ -197,7 +195,7 @@ export class ConsumerChannel {
    */
   async roundTrip(): Promise<void> {
     // Acks decided this turn are written first, so the round trip answers after them too.
-    this.#flushAcks();
+    this.#settling.flush();
     await this.#channel?.prefetch(this.#perConsumer()).catch(() => undefined);
   }
 
@@ -257,83 +255,25 @@ export class ConsumerChannel {
     await this.#subscribe(channel, generation, onMessage);
   }
 
-  /**
-   * ack, or nack with or without requeue, on the delivery's own channel; false if that channel is
-   * gone. Acks are written at the end of this turn of the event loop (a microtask), together:
-   * every ack frame was a socket write of its own, the largest single cost of a consumed message
-   * in a CPU profile (`npm run bench -- --profile`). See #flushAcks.
-   */
+  /** ack (batched: see AckBatcher), or nack with or without requeue, on the delivery's own channel; false if that channel is gone. */
   settle(message: ReceivedMessage, generation: number, how: 'ack' | 'requeue' | 'drop'): boolean {
     const channel = this.#channel;
     if (channel === undefined || generation !== this.#generation) return false;
-    if (how === 'ack') {
-      this.#unsettled.delete(message.fields.deliveryTag);
-      this.#acks.push(message);
-      this.recentAcks.add(message.properties.messageId);
-      if (!this.#flushQueued) {
-        this.#flushQueued = true;
-        queueMicrotask(this.#flushAcks);
-      }
-      return true;
-    }
-    // The acks decided before this nack go first, as they were decided; while this tag is still
-    // unsettled, so that no `multiple` ack among them covers it (it would ack what is meant to go
-    // back, and the nack would then name an unknown tag: a 406 that closes the channel).
-    this.#flushAcks();
-    this.#unsettled.delete(message.fields.deliveryTag);
-    try {
-      channel.nack(message as unknown as Message, false, how === 'requeue');
-      return true;
-    } catch {
-      return false;
-    }
+    if (how !== 'ack') return this.#settling.nack(channel, message, how === 'requeue');
+    this.#settling.ack(message);
+    this.recentAcks.add(message.properties.messageId);
+    return true;
   }
-
-  /**
-   * Writes the acks decided so far. Those below the lowest tag still unsettled on the channel go
-   * as one basic.ack with `multiple` (it settles every unacked tag up to its own: AMQP 0-9-1,
-   * basic.ack; https://www.rabbitmq.com/docs/confirms#consumer-acks-multiple-parameter), which
-   * acks nothing that is still in flight, since nothing below that tag is; the others go one by
-   * one. A channel that died meanwhile takes its unacked messages back (its close requeues them).
-   */
-  readonly #flushAcks = (): void => {
-    this.#flushQueued = false;
-    const acks = this.#acks;
-    if (acks.length === 0) return;
-    this.#acks = [];
-    const channel = this.#channel;
-    if (channel === undefined) return;
-    let lowest = Number.POSITIVE_INFINITY;
-    for (const tag of this.#unsettled) {
-      lowest = tag;
-      break;
-    }
-    let last: ReceivedMessage | undefined;
-    let below = 0;
-    try {
-      for (const m of acks) {
-        const tag = m.fields.deliveryTag;
-        if (tag > lowest) channel.ack(m as unknown as Message);
-        else {
-          below++;
-          if (last === undefined || tag > last.fields.deliveryTag) last = m;
-        }
-      }
-      if (last !== undefined) channel.ack(last as unknown as Message, below > 1);
-    } catch {
-      // The channel is closing: the broker requeues what it did not get acked.
-    }
-  };
 
   /** Lets go of the channel (its deliveries' tags die with it) and closes it, at most BROKER_REPLY_MS. */
   async close(): Promise<void> {
     // Acks decided before the close must reach the broker, or it requeues their messages: duplicates.
-    this.#flushAcks();
+    this.#settling.flush();
     const channel = this.#channel;
     this.#channel = undefined;
     this.#tag = undefined;
     this.#generation++;
-    this.#unsettled = new Set();
+    this.#settling.forget();
     if (channel !== undefined) await within(channel.close(), BROKER_REPLY_MS);
   }
 }
