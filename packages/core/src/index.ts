@@ -101,5 +101,6 @@ export type { ResolvedConsumerOptions } from './options/resolveConsumerOptions.j
 export { DEFAULT_PREFETCH, resolveConsumerOptions } from './options/resolveConsumerOptions.js';
 export type { StandardSchemaV1 } from './options/StandardSchema.js';
 export * from './publisher/index.js';
+export { isLoopback } from './topology/consumerTimeout.js';
 export { deadLetterQueueName, retryQueueName } from './topology/names.js';
 export { RETRY_LADDER_MS, retryQueueDelay } from './topology/retryLadder.js';

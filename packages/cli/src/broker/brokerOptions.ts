@@ -1,9 +1,7 @@
 import {
   type BrokerAddress,
-  brokerUrlsFromEnv,
   ConfigError,
   checkTlsForUrls,
-  DEFAULT_URL,
   parseBrokerUrl,
   readSecretFile,
   readTlsSources,
@@ -78,7 +76,7 @@ function cliUrls(flags: BrokerFlags, env: NodeJS.ProcessEnv): string[] {
   if (flags.urlFile !== undefined) {
     return resolveBrokerUrls({ urls: readSecretFile(flags.urlFile, '--url-file') }, env, { urls: `--url-file "${flags.urlFile}"` });
   }
-  return brokerUrlsFromEnv(env)?.urls ?? [DEFAULT_URL];
+  return resolveBrokerUrls({}, env);
 }
 
 function cliTls(flags: BrokerFlags, env: NodeJS.ProcessEnv): TlsOptions | undefined {
@@ -104,4 +102,11 @@ function noVerify(flags: BrokerFlags, env: NodeJS.ProcessEnv): boolean {
 /** An operator command's warnings: on stderr, so `--json` output stays one object on stdout. */
 export function warnOnStderr(broker: CliBroker): void {
   for (const w of broker.warnings) process.stderr.write(`warren: warning: ${w}\n`);
+}
+
+/** An operator command's broker: resolved from its flags and the environment, warnings on stderr. */
+export function operatorBroker(flags: BrokerFlags, env: NodeJS.ProcessEnv = process.env): CliBroker {
+  const broker = resolveCliBroker(flags, env);
+  warnOnStderr(broker);
+  return broker;
 }

@@ -1,5 +1,5 @@
 import { planTopology, silentLogger, type TopologyPlan, WarrenApp } from '@warren/core';
-import { type BrokerFlags, type CliBroker, resolveCliBroker, warnOnStderr } from '../broker/brokerOptions.js';
+import { type BrokerFlags, type CliBroker, operatorBroker } from '../broker/brokerOptions.js';
 import { loadApp } from '../loadApp.js';
 
 /** The flags `check`, `topology` and `status` share. */
@@ -22,8 +22,7 @@ export interface AppTopology {
  * print a report, and `--json` must be the only thing on stdout.
  */
 export async function loadAppTopology(modulePath: string, opts: OperatorOptions): Promise<AppTopology> {
-  const broker = resolveCliBroker(opts);
-  warnOnStderr(broker);
+  const broker = operatorBroker(opts);
   const definition = await loadApp(modulePath);
   const app = await WarrenApp.create(definition, {
     urls: broker.urls,

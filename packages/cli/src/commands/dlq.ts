@@ -1,6 +1,6 @@
 import { ConfigError, createPublisher, inspectDeadLetters, purgeDeadLetters, replayDeadLetters } from '@warren/core';
 import type { Command } from 'commander';
-import { addBrokerOptions, type BrokerFlags, resolveCliBroker, warnOnStderr } from '../broker/brokerOptions.js';
+import { addBrokerOptions, type BrokerFlags, operatorBroker } from '../broker/brokerOptions.js';
 import { adminConnection } from './adminConnection.js';
 
 interface CommonOptions extends BrokerFlags {
@@ -27,8 +27,7 @@ export function registerDlqCommands(program: Command): void {
     .option('--last <n>', 'how many of the newest to show', '10')
     .option('--json', 'print JSON')
     .action(async (queue: string, opts: CommonOptions & { last: string }) => {
-      const broker = resolveCliBroker(opts);
-      warnOnStderr(broker);
+      const broker = operatorBroker(opts);
       const connection = await adminConnection(broker);
       try {
         const summary = await inspectDeadLetters(connection, queue, wholeNumber('--last', opts.last) ?? 10);
@@ -61,8 +60,7 @@ export function registerDlqCommands(program: Command): void {
     .action(async (queue: string, opts: CommonOptions & { limit?: string; rate?: string }) => {
       const limit = wholeNumber('--limit', opts.limit);
       const ratePerSec = wholeNumber('--rate', opts.rate);
-      const broker = resolveCliBroker(opts);
-      warnOnStderr(broker);
+      const broker = operatorBroker(opts);
       const connection = await adminConnection(broker);
       const publisher = await createPublisher({ urls: broker.urls, tls: broker.tls, appName: 'warren-cli' });
       const stop = new AbortController();
@@ -94,8 +92,7 @@ export function registerDlqCommands(program: Command): void {
     .option('--yes', 'really delete them')
     .action(async (queue: string, opts: CommonOptions & { yes?: boolean }) => {
       if (opts.yes !== true) throw new ConfigError(`this deletes every message in ${queue}.dlq for good: run again with --yes`);
-      const broker = resolveCliBroker(opts);
-      warnOnStderr(broker);
+      const broker = operatorBroker(opts);
       const connection = await adminConnection(broker);
       try {
         const n = await purgeDeadLetters(connection, queue);

@@ -1,4 +1,4 @@
-import { type AppRunOptions, ConfigError, describeTls, type Logger, redactUrl, WarrenApp } from '@warren/core';
+import { type AppRunOptions, ConfigError, describeTls, isLoopback, type Logger, redactUrl, WarrenApp } from '@warren/core';
 import { type BrokerFlags, resolveCliBroker } from '../broker/brokerOptions.js';
 import { dashboardRoutes } from '../dashboard/index.js';
 import { exitCodes } from '../exitCodes.js';
@@ -135,10 +135,6 @@ function operationsPort(opts: StartOptions): { port: number; host: string; flag:
 }
 
 /** Only this machine can reach an address like these. */
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
 function positiveInt(flag: string, text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a whole number, got "${text}"`);

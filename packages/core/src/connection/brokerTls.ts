@@ -121,6 +121,8 @@ const KEY_BLOCK = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
  * passphrase and belongs to the certificate. Errors name the setting (`names`), never its content.
  */
 export function checkTls(tls: TlsOptions, names: TlsNames = OPTION_NAMES): TlsOptions {
+  // An app hands its settings to each of its connections: parse the PEMs once, not per connection.
+  if (checked.has(tls)) return tls;
   if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) throw new ConfigError('option "tls" must be an object');
   for (const key of Object.keys(tls)) {
     if (!KNOWN.has(key)) throw new ConfigError(`option "tls.${key}" is not a known option (known: ${[...KNOWN].join(', ')})`);
@@ -154,8 +156,12 @@ export function checkTls(tls: TlsOptions, names: TlsNames = OPTION_NAMES): TlsOp
   if (tls.rejectUnauthorized !== undefined && typeof tls.rejectUnauthorized !== 'boolean') {
     throw new ConfigError(`${names.rejectUnauthorized} must be true or false`);
   }
+  checked.add(tls);
   return tls;
 }
+
+/** Settings objects checkTls has passed. */
+const checked = new WeakSet<TlsOptions>();
 
 function checkClientCertificate(tls: TlsOptions, cert: string, key: string, names: TlsNames): void {
   const first = cert.match(CERT_BLOCK)?.[0];
