@@ -68,7 +68,7 @@ export default {
       'publisher/ConfirmChannelSession.ts',
       'publisher/QueueDepthProbe.ts', // the passive declares that read a limited queue's depth
       'consumer/ConsumerChannel.ts',
-      'consumer/AckBatcher.ts',
+      'consumer/ChannelAcks.ts',
       'publisher/headerFrame.ts', // its test checks the sizes byte for byte against amqplib's own encoder
     ],
   },

@@ -11,13 +11,12 @@ const MESSAGES = 600;
 const rejected = (n: number): boolean => n % 50 === 0;
 
 /**
- * Acks decided in one turn of the event loop go out together, as one basic.ack with `multiple`
- * below the lowest delivery still in flight (ConsumerChannel.#flushAcks). Handlers that finish out
- * of order must never have a delivery still running acked by a neighbour's `multiple`: that
- * delivery's own ack would then name an unknown tag, and the broker would close the channel (406)
- * and redeliver everything unacked on it.
+ * Handlers that finish out of order, with dead-letter copies between plain acks: no ack may cover
+ * a delivery still running (its own ack would then name an unknown tag, and the broker would close
+ * the channel, 406, and redeliver everything unacked on it). ChannelAcks can write a `multiple`
+ * ack below the lowest unsettled tag; this holds it to that rule at the broker, with exact counts.
  */
-describe('ack batching', () => {
+describe('acks of out-of-order handlers', () => {
   let admin: BrokerAdmin;
   before(async () => {
     admin = await BrokerAdmin.open();

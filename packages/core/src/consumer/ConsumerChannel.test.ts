@@ -6,9 +6,9 @@ import { resolveConsumerOptions } from '../options/resolveConsumerOptions.js';
 import { ConsumerChannel } from './ConsumerChannel.js';
 
 /**
- * The frames ConsumerChannel writes when it batches acks, against a stand-in for amqplib's channel
- * that records ack and nack frames (the broker-level proof is test/consumer/ackBatching.test.ts).
- * The rule: a `multiple` ack never covers a delivery that is still unsettled or that is being nacked.
+ * The ack and nack frames ConsumerChannel writes, against a stand-in for amqplib's channel that
+ * records them (the broker-level proof is test/consumer/ackBatching.test.ts). The rule: no ack
+ * ever covers a delivery that is still unsettled or that is being nacked.
  */
 async function opened(): Promise<{ channel: ConsumerChannel; deliver: (tag: number) => ReceivedMessage; frames: string[] }> {
   const frames: string[] = [];
@@ -43,15 +43,18 @@ async function opened(): Promise<{ channel: ConsumerChannel; deliver: (tag: numb
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-describe('ConsumerChannel ack batching', () => {
-  it('acks of one turn below every unsettled tag go as one multiple ack', async () => {
+describe('ConsumerChannel acks', () => {
+  it('each ack is written as it is decided, out of order too, and covers only its own tag', async () => {
     const { channel, deliver, frames } = await opened();
     const [m1, m2, m3] = [1, 2, 3].map(deliver);
     deliver(4);
     const g = channel.generation;
-    for (const m of [m2, m1, m3]) channel.settle(m as ReceivedMessage, g, 'ack');
+    channel.settle(m2 as ReceivedMessage, g, 'ack');
+    assert.deepEqual(frames, ['ack 2'], 'written at once, not at the end of the turn');
+    channel.settle(m1 as ReceivedMessage, g, 'ack');
+    channel.settle(m3 as ReceivedMessage, g, 'ack');
     await turn();
-    assert.deepEqual(frames, ['ack 3 multiple']);
+    assert.deepEqual(frames, ['ack 2', 'ack 1', 'ack 3']);
   });
 
   it('an ack above a delivery still running goes alone', async () => {
@@ -65,7 +68,7 @@ describe('ConsumerChannel ack batching', () => {
     assert.deepEqual(frames.sort(), ['ack 1', 'ack 3']);
   });
 
-  it('a nack in the same turn is never covered by a multiple ack of the acks before it', async () => {
+  it('a nack after acks in the same turn is never covered by them', async () => {
     const { channel, deliver, frames } = await opened();
     const [m1, m2, m3] = [1, 2, 3].map(deliver);
     deliver(4);

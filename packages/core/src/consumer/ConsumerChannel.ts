@@ -4,7 +4,7 @@ import type { ReceivedMessage } from '../message/MessageContext.js';
 import type { ResolvedConsumerOptions } from '../options/resolveConsumerOptions.js';
 import { AuxiliaryQueues } from '../topology/auxiliaryQueues.js';
 import { declareConsumerTopology } from '../topology/declareConsumerTopology.js';
-import { AckBatcher } from './AckBatcher.js';
+import { ChannelAcks } from './ChannelAcks.js';
 import { type LivePrefetchMechanism, livePrefetchMechanism } from './livePrefetch.js';
 import { RecentAcks } from './RecentAcks.js';
 import { BROKER_REPLY_MS, within } from './wait.js';
@@ -46,8 +46,8 @@ export class ConsumerChannel {
   readonly auxiliary: AuxiliaryQueues;
   /** The current channel's last acks: when it dies, they may not have reached the broker. */
   readonly recentAcks: RecentAcks;
-  /** Acks and nacks of the current channel, acks batched: see AckBatcher. */
-  readonly #settling = new AckBatcher(() => this.#channel);
+  /** Acks and nacks of the current channel, acks batched: see ChannelAcks. */
+  readonly #settling = new ChannelAcks(() => this.#channel);
 
   constructor(
     readonly connection: ConnectionManager,
@@ -255,7 +255,7 @@ export class ConsumerChannel {
     await this.#subscribe(channel, generation, onMessage);
   }
 
-  /** ack (batched: see AckBatcher), or nack with or without requeue, on the delivery's own channel; false if that channel is gone. */
+  /** ack (batched: see ChannelAcks), or nack with or without requeue, on the delivery's own channel; false if that channel is gone. */
   settle(message: ReceivedMessage, generation: number, how: 'ack' | 'requeue' | 'drop'): boolean {
     const channel = this.#channel;
     if (channel === undefined || generation !== this.#generation) return false;
