@@ -33,10 +33,12 @@ async function superviseUntilSettled(
       'good ones done and poison dead-lettered',
       async () => {
         const done = new Set(read(out).filter((l) => l.startsWith('done ')));
-        // And nothing left in the queue: a worker SIGKILLed mid-turn takes with it the acks it had
-        // decided but not yet written (acks of one turn go out together), so messages it finished
-        // come back and are handled again (at-least-once; the printed line counts the duplicates).
-        return good.every((id) => done.has(`done ${id}`)) && (await admin.depth(`${queue}.dlq`)) === 1 && (await admin.depth(queue)) === 0;
+        // And nothing left in the queue, ready or unacked: a worker SIGKILLed right after handling
+        // messages can take their acks with it (not yet on the wire), so messages it finished come
+        // back and are handled again (at-least-once; the printed line counts the duplicates).
+        if (!good.every((id) => done.has(`done ${id}`)) || (await admin.depth(`${queue}.dlq`)) !== 1) return false;
+        const left = await queueCounts(queue);
+        return left.ready === 0 && left.unacked === 0;
       },
       30_000,
       100,
