@@ -176,9 +176,15 @@ export async function listQueues(from?: ClusterNode): Promise<QueueInfo[]> {
 }
 
 export async function queueInfo(queue: string): Promise<QueueInfo> {
-  const found = (await listQueues()).find((q) => q.name === queue);
-  if (found === undefined) throw new Error(`queue ${queue} not found on the cluster`);
-  return found;
+  // A listing gathers each queue from its leader's node: a queue just declared, or whose leader is
+  // moving, can be missing from one listing. Asked again for up to 10 s before it counts as gone.
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const found = (await listQueues()).find((q) => q.name === queue);
+    if (found !== undefined) return found;
+    if (Date.now() > until) throw new Error(`queue ${queue} not found on the cluster`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** The queue's consumers, as the broker sees them: `active` false for a single active consumer's waiting ones. */
