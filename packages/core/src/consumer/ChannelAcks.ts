@@ -2,22 +2,27 @@ import type { Channel, Message } from 'amqplib';
 import type { ReceivedMessage } from '../message/MessageContext.js';
 
 /**
- * Settles a consumer channel's deliveries: acks and nacks, in the order they are decided, and the
- * bookkeeping of which tags are still unsettled. flush() can write several acks at once, those
- * below the lowest unsettled tag as one basic.ack with `multiple` (it settles every unacked tag up
- * to its own: AMQP 0-9-1, basic.ack; https://www.rabbitmq.com/docs/confirms#consumer-acks-multiple-parameter).
+ * Settles a consumer channel's deliveries with as few frames as is safe. Acks decided in one turn
+ * of the event loop are written together at its end (a microtask): every ack frame was a socket
+ * write of its own, the largest single cost of a consumed message in a CPU profile (`npm run
+ * bench -- --profile`). Those below the lowest tag still unsettled go as one basic.ack with
+ * `multiple` (it settles every unacked tag up to its own: AMQP 0-9-1, basic.ack;
+ * https://www.rabbitmq.com/docs/confirms#consumer-acks-multiple-parameter), which acks nothing
+ * still in flight, since nothing below that tag is; the others go one by one. A nack first writes
+ * the acks decided before it, while its own tag still counts as unsettled, so no `multiple` ack
+ * covers it.
  *
- * Each ack is written at once. Deferring the acks of one event-loop turn to its end (a microtask)
- * and writing them together cut a consumer's CPU per message by about a quarter in the benchmark,
- * but a process killed outright in the middle of a turn then loses that turn's acks: its handled
- * neighbours come back as redeliveries, and the isolation of a message that kills the worker
- * counts them as suspects. Batching stays off until that is solved (see docs/lifecycle.md).
+ * Deferring to the end of the turn widens no loss window: amqplib itself puts frames on the
+ * socket only in a later setImmediate (its Mux), after every microtask. A process killed before
+ * that loses the acks either way; the broker redelivers them, at most the prefetch window
+ * (test/faults/killAckCost.test.ts measures it against raw amqplib acking each message).
  */
 export class ChannelAcks {
   /** Delivery tags of the current channel not settled yet, ascending (tags grow, a Set keeps insertion order). */
   #unsettled = new Set<number>();
-  /** Acks decided and not written yet. */
+  /** Acks decided in this turn of the event loop. */
   #acks: ReceivedMessage[] = [];
+  #flushQueued = false;
 
   /** `channel()`: the channel acks are written to when they are flushed; undefined once it is let go. */
   constructor(private readonly channel: () => Channel | undefined) {}
@@ -35,7 +40,10 @@ export class ChannelAcks {
   ack(message: ReceivedMessage): void {
     this.#unsettled.delete(message.fields.deliveryTag);
     this.#acks.push(message);
-    this.flush();
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(this.flush);
+    }
   }
 
   /** nack with or without requeue, now; false if the channel refused it (closing). */
@@ -55,6 +63,7 @@ export class ChannelAcks {
 
   /** Writes the acks decided so far. A channel that died meanwhile takes its unacked messages back (its close requeues them). */
   readonly flush = (): void => {
+    this.#flushQueued = false;
     const acks = this.#acks;
     if (acks.length === 0) return;
     this.#acks = [];
