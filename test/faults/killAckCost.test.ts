@@ -94,12 +94,7 @@ async function killOnce(subject: Subject): Promise<Kill> {
       seen.set(id, (seen.get(id) ?? 0) + 1);
       admin.channel.ack(m);
     });
-    await waitFor(
-      'every id handled or drained',
-      () => ids.every((id) => handledSet.has(id) || seen.has(id)),
-      30_000,
-      20,
-    );
+    await waitFor('every id handled or drained', () => ids.every((id) => handledSet.has(id) || seen.has(id)), 30_000, 20);
     const twice = [...seen].filter(([, n]) => n > 1);
     assert.deepEqual(twice, [], 'the drain got each message once');
     const duplicates = [...seen.keys()].filter((id) => handledSet.has(id)).length;
