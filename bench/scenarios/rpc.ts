@@ -9,6 +9,8 @@ import type { BenchRow, Scenario, Target } from '../lib/types.js';
 const WINDOW_MS = 3000;
 const REPLY_TO = 'amq.rabbitmq.reply-to';
 
+type Subject = 'raw' | 'same' | 'warren';
+
 interface Result {
   perSec: number;
   p50: number;
@@ -35,15 +37,44 @@ async function drive(callers: number, call: () => Promise<void>): Promise<Result
   return { perSec: latencies.length / seconds, p50: at(0.5), p99: at(0.99) };
 }
 
+/** A responder's and a caller's connection (Nagle off, as Warren's are), closed after `run`. */
+async function withConnections(
+  url: string,
+  run: (server: amqp.ChannelModel, client: amqp.ChannelModel) => Promise<Result>,
+): Promise<Result> {
+  const server = await amqp.connect(url, { noDelay: true });
+  const client = await amqp.connect(url, { noDelay: true });
+  try {
+    return await run(server, client);
+  } finally {
+    await client.close().catch(() => undefined);
+    await server.close().catch(() => undefined);
+  }
+}
+
+/** Consumes direct reply-to on `channel` (no ack): each reply decoded, then its caller woken by correlationId. */
+async function awaitReplies(channel: amqp.Channel): Promise<Map<string, () => void>> {
+  const waiting = new Map<string, () => void>();
+  await channel.consume(
+    REPLY_TO,
+    (m) => {
+      if (m === null) return;
+      JSON.parse(m.content.toString());
+      waiting.get(m.properties.correlationId as string)?.();
+      waiting.delete(m.properties.correlationId as string);
+    },
+    { noAck: true },
+  );
+  return waiting;
+}
+
 /**
  * Raw amqplib, done well: a responder that replies on direct reply-to and acks, and a client
  * channel that consumes amq.rabbitmq.reply-to and matches replies by correlationId. No deadline,
  * no cancellation, no confirms: the least work a request/reply can be.
  */
-async function raw(url: string, queue: string, callers: number): Promise<Result> {
-  const server = await amqp.connect(url, { noDelay: true });
-  const client = await amqp.connect(url, { noDelay: true });
-  try {
+function raw(url: string, queue: string, callers: number): Promise<Result> {
+  return withConnections(url, async (server, client) => {
     const sch = await server.createChannel();
     await sch.prefetch(100);
     await sch.consume(queue, (m) => {
@@ -56,17 +87,7 @@ async function raw(url: string, queue: string, callers: number): Promise<Result>
       sch.ack(m);
     });
     const cch = await client.createChannel();
-    const waiting = new Map<string, () => void>();
-    await cch.consume(
-      REPLY_TO,
-      (m) => {
-        if (m === null) return;
-        JSON.parse(m.content.toString());
-        waiting.get(m.properties.correlationId as string)?.();
-        waiting.delete(m.properties.correlationId as string);
-      },
-      { noAck: true },
-    );
+    const waiting = await awaitReplies(cch);
     let n = 0;
     return await drive(
       callers,
@@ -81,10 +102,71 @@ async function raw(url: string, queue: string, callers: number): Promise<Result>
           });
         }),
     );
-  } finally {
-    await client.close().catch(() => undefined);
-    await server.close().catch(() => undefined);
-  }
+  });
+}
+
+/**
+ * Raw amqplib doing the protocol work Warren's request/reply does, without Warren: the request on
+ * a confirm channel, `mandatory` (NoResponderError), non-persistent with an `expiration` and a
+ * deadline header (the deadline travels), a message id and timestamp, a timer per request (its
+ * timeout); the responder publishes the reply on a confirm channel with a status header and acks
+ * the request at once, as Warren's Replier does. The row that tells the protocol's cost apart
+ * from the framework's.
+ */
+function rawSameGuarantees(url: string, queue: string, callers: number): Promise<Result> {
+  return withConnections(url, async (server, client) => {
+    const sch = await server.createConfirmChannel();
+    await sch.prefetch(100);
+    await sch.consume(queue, (m) => {
+      if (m === null) return;
+      const req = JSON.parse(m.content.toString()) as { n: number };
+      const reply = Buffer.from(JSON.stringify({ doubled: req.n * 2 }));
+      sch.sendToQueue(
+        m.properties.replyTo as string,
+        reply,
+        {
+          correlationId: m.properties.correlationId as string,
+          contentType: 'application/json',
+          headers: { 'x-warren-reply-status': 'ok' },
+          messageId: randomUUID(),
+          timestamp: Math.floor(Date.now() / 1000),
+        },
+        () => undefined,
+      );
+      sch.ack(m);
+    });
+    const cch = await client.createConfirmChannel();
+    const waiting = await awaitReplies(cch);
+    let n = 0;
+    return await drive(
+      callers,
+      () =>
+        new Promise<void>((resolve) => {
+          const correlationId = randomUUID();
+          const timer = setTimeout(() => waiting.delete(correlationId), 10_000);
+          waiting.set(correlationId, () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          cch.sendToQueue(
+            queue,
+            Buffer.from(JSON.stringify({ n: n++ })),
+            {
+              correlationId,
+              replyTo: REPLY_TO,
+              contentType: 'application/json',
+              mandatory: true,
+              persistent: false,
+              expiration: '10000',
+              headers: { 'x-warren-deadline': Date.now() + 10_000 },
+              messageId: randomUUID(),
+              timestamp: Math.floor(Date.now() / 1000),
+            },
+            () => undefined,
+          );
+        }),
+    );
+  });
 }
 
 /** Warren as an app would use it: a @Consumer whose handler returns the reply, and publisher.request(). */
@@ -114,12 +196,17 @@ export const rpc: Scenario = {
   description: `request/reply round trips over direct reply-to, ${WINDOW_MS / 1000} s per subject, 1 and 100 concurrent callers`,
   async run(ctx) {
     const rows: BenchRow[] = [];
-    const label = (k: string): string => (k === 'raw' ? 'raw amqplib direct reply-to' : 'warren request()');
+    const labels: Record<Subject, string> = {
+      raw: 'raw amqplib direct reply-to',
+      same: "raw amqplib, Warren's guarantees",
+      warren: 'warren request()',
+    };
+    const label = (k: string): string => labels[k as Subject];
     const target: Record<string, Target> = { warren: { of: 'ratio', op: '>=', bound: 0.95 } };
     for (const callers of [1, 100]) {
       const queue = benchQueueName(`rpc${callers}`);
-      const all: Record<'raw' | 'warren', Result[]> = { raw: [], warren: [] };
-      const timed = (k: 'raw' | 'warren', fn: () => Promise<Result>) => async (): Promise<number> => {
+      const all: Record<Subject, Result[]> = { raw: [], same: [], warren: [] };
+      const timed = (k: Subject, fn: () => Promise<Result>) => async (): Promise<number> => {
         const r = await fn();
         all[k].push(r);
         ctx.note(`  ${label(k)}, ${callers} callers: ${r.perSec.toFixed(0)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms`);
@@ -128,12 +215,14 @@ export const rpc: Scenario = {
       const rates = await withQueue(ctx.url, queue, () =>
         alternate(ctx.rounds, {
           raw: timed('raw', () => raw(ctx.url, queue, callers)),
+          same: timed('same', () => rawSameGuarantees(ctx.url, queue, callers)),
           warren: timed('warren', () => warren(ctx.url, queue, callers)),
         }),
       );
       const scenario = `rpc round-trip concurrency=${callers}`;
       const field = (f: 'p50' | 'p99'): Record<string, number[]> => ({
         raw: all.raw.map((r) => r[f]),
+        same: all.same.map((r) => r[f]),
         warren: all.warren.map((r) => r[f]),
       });
       rows.push(
