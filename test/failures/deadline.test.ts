@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, Consumer, DEADLINE_HEADER, DeadlineExceededError, type MessageContext, Worker } from '@warren/core';
-import { BrokerAdmin, rabbitmqctl, sleep, TestHarness, uniqueName, waitFor } from '@warren/testing';
+import { BrokerAdmin, brokerEval, sleep, TestHarness, uniqueName, waitFor } from '@warren/testing';
 import { startTestApp } from '../support/app.js';
 
 describe('deadlines', () => {
@@ -109,7 +109,7 @@ describe('deadlines', () => {
     class TooPatient extends Worker {
       async handle(): Promise<void> {}
     }
-    await rabbitmqctl('eval', 'application:set_env(rabbit, consumer_timeout, 2000).');
+    await brokerEval('application:set_env(rabbit, consumer_timeout, 2000).');
     try {
       await assert.rejects(
         startTestApp({ consumers: [TooPatient] }),
@@ -122,7 +122,7 @@ describe('deadlines', () => {
       // Told explicitly (for a broker rabbitmqctl cannot reach), the same check applies.
       await assert.rejects(startTestApp({ consumers: [TooPatient] }, { consumerTimeoutMs: 3000 }), ConfigError);
     } finally {
-      await rabbitmqctl('eval', 'application:set_env(rabbit, consumer_timeout, 1800000).');
+      await brokerEval('application:set_env(rabbit, consumer_timeout, 1800000).');
     }
     const app = await startTestApp({ consumers: [TooPatient] });
     await app.stop();

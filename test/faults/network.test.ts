@@ -1,4 +1,4 @@
-// @warren-test serial: broker-wide faults (close_all_connections, stop_app, alarms) and timing
+// Side by side with other files: each scenario has its own queue, connections and TCP proxies; nothing here touches the whole broker.
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';

@@ -1,4 +1,4 @@
-// @warren-test serial: broker-wide faults (close_all_connections, stop_app, alarms) and timing
+// Side by side with other files: each scenario has its own queue and worker processes, and nothing here changes the broker as a whole.
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BrokerAdmin, queueCounts, Tally, uniqueName, waitFor } from '@warren/testing';
 import { fixture, spawnWarren } from '../support/cli.js';
-import { COUNT, checkTally, deleteQueues, within } from './harness.js';
+import { COUNT, checkTally, deleteQueues, waitQueueSettled, within } from './harness.js';
 
 const PREFETCH = 20;
 
@@ -96,6 +96,9 @@ describe('worker process faults (warren start)', () => {
 
       second = worker(queue, out);
       await allHandled(ids, out);
+      // And nothing left in the queue: messages the killed worker had finished but not acked come
+      // back, and may still be waiting (ready, or taken but not yet run) once every id has been seen.
+      await waitQueueSettled(queue);
       second.child.kill('SIGTERM');
       const stopped = await within(15_000, 'the second worker to exit', second.exited);
       assert.equal(stopped.code, 0, `exit code; stderr: ${stopped.stderr}`);

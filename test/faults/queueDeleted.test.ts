@@ -1,4 +1,4 @@
-// @warren-test serial: broker-wide faults (close_all_connections, stop_app, alarms) and timing
+// Side by side with other files: the queue deleted is its own, and nothing here changes the broker as a whole.
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -1,4 +1,4 @@
-// @warren-test serial: measures rates and latencies against bands
+// @warren-test serial: measures the broker's unacked count against a moving window, which RabbitMQ overshoots more when busy
 /**
  * Adaptive concurrency against the real broker: the limit follows a simulated downstream's
  * capacity, and the broker's prefetch window follows the limit, so the backlog stays in the
@@ -66,7 +66,11 @@ describe('adaptive concurrency', () => {
       limitAt(from),
       ...limits.filter((l) => l.at > from && l.at <= to).map((l) => l.limit),
     ];
-    // The broker's unacked count, sampled while it runs (rabbitmqctl: each sample spans [from, to]).
+    // The broker's unacked count, sampled while it runs (each sample spans [from, to]), one a second:
+    // as often as when each read was a rabbitmqctl run. Not more often: RabbitMQ itself can hold one
+    // or a few more than a channel-wide window just after a basic.qos (it resets the channel's count
+    // to the deliveries the channel has, not those on their way to it), so each extra sample is
+    // one more chance to catch the broker, not Warren, over the window.
     const samples: Array<{ from: number; to: number; unacked: number }> = [];
     let sampling = true;
     const sampler = (async () => {
@@ -74,7 +78,7 @@ describe('adaptive concurrency', () => {
         const from = at();
         const { unacked } = await queueCounts(queue);
         samples.push({ from, to: at(), unacked });
-        await sleep(300);
+        await sleep(Math.max(300, from + 1000 - at()));
       }
     })();
     const phase = 8000;

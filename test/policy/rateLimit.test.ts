@@ -1,4 +1,4 @@
-// @warren-test serial: measures rates and latencies against bands
+// @warren-test measuring: measures rates and latencies against bands
 /**
  * The rate limit against the real broker: a token bucket before the handler whose waiting
  * deliveries hold their prefetch slots, so the backlog stays in the queue; shared by consumers
@@ -19,7 +19,7 @@ import {
   WarrenApp,
   Worker,
 } from '@warren/core';
-import { BrokerAdmin, queueCounts, Tally, uniqueName, waitFor } from '@warren/testing';
+import { BrokerAdmin, queueCounts, sleep, Tally, uniqueName, waitFor } from '@warren/testing';
 import { startTestApp } from '../support/app.js';
 
 type Job = { id: string };
@@ -89,13 +89,15 @@ describe('rate limit', () => {
       const unacked: number[] = [];
       const waiting: number[] = [];
       const notAtBroker: number[] = [];
-      // The broker's own counts and the limiter's line, sampled through the window.
+      // The broker's own counts and the limiter's line, sampled through the window (ten a second at most).
       while (performance.now() < from + 5000) {
+        const sampledAt = performance.now();
         const counts = await queueCounts(queue);
         unacked.push(counts.unacked);
         waiting.push(policyOf(app, 0, 'rateLimit')?.waiting as number);
         // Every message not yet handled is still at the broker (ready or unacked), none in the process.
         notAtBroker.push(all.length - handled.total - counts.ready - counts.unacked);
+        await sleep(Math.max(0, sampledAt + 100 - performance.now()));
       }
       loop.disable();
       const inWindow = handled.within(from, 5000);

@@ -19,13 +19,18 @@ async function untilBlocked(publisher: Publisher, queue: string, log: OutcomeLog
   const probe = (): void => log.track(`probe${n}`, publisher.send(queue, { probe: n }, { messageId: `probe${n++}` }));
   probe();
   const timer = setInterval(probe, 250);
+  // Cleared as soon as the block comes: a pending 15 s timer would keep this file's process alive that long.
+  let deadline: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       blocked,
-      new Promise((_, reject) => setTimeout(() => reject(new Error('no connection.blocked within 15 s')), 15_000)),
+      new Promise((_, reject) => {
+        deadline = setTimeout(() => reject(new Error('no connection.blocked within 15 s')), 15_000);
+      }),
     ]);
   } finally {
     clearInterval(timer);
+    clearTimeout(deadline);
   }
 }
 

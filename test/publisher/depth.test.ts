@@ -112,7 +112,7 @@ describe('queue-depth-aware publishing', () => {
       const view = p.limits()[0];
       console.log(
         `depth: while held: ready ${readyDuring}, confirmed ${during.confirmed}/${TOTAL}, held ${during.held}, in flight ${during.inFlight}; ` +
-          `max ready seen ${watch.maxOf(queue)} (bound ${BOUND} + 1 copy; ${watch.declareSamples} passive declares, ${watch.brokerSamples} rabbitmqctl samples); ` +
+          `max ready seen ${watch.maxOf(queue)} (bound ${BOUND} + 1 copy; ${watch.declareSamples} passive declares, ${watch.brokerSamples} broker samples); ` +
           `200 to another queue in ${otherMs} ms; after draining: ${JSON.stringify(count(fates))}, consumed ${tally.total}, duplicates ${tally.duplicates()}; ` +
           `the limit's view: mark ${view?.mark}, sent ${view?.sent}, held ${view?.held}`,
       );

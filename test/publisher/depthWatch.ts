@@ -1,10 +1,14 @@
 /** Watches queues' depths while a test runs (not a test file itself). */
-import { type BrokerAdmin, rabbitmqctl } from '@warren/testing';
+import { type BrokerAdmin, listQueueCounts } from '@warren/testing';
+
+/** Pause between two reads of the broker's own counters (each a call to the local node). */
+const BROKER_EVERY_MS = 100;
 
 /**
  * Samples the ready count of some queues in the background, two ways: a passive declare every
- * `everyMs` (fast, many samples) and rabbitmqctl's messages_ready (the broker's own counters, about
- * one a second), keeping the most seen of each. `stop()` waits for the loops to end.
+ * `everyMs` (fast, many samples) and the broker's own messages_ready counters (list_queues, every
+ * 100 ms; about one a second where each read is a rabbitmqctl run), keeping the most seen of each.
+ * `stop()` waits for the loops to end.
  */
 export class DepthWatch {
   /** Most ready messages seen, by queue, over both kinds of sample. */
@@ -34,14 +38,14 @@ export class DepthWatch {
     };
     const broker = async (): Promise<void> => {
       while (!this.#stopped) {
-        const out = await rabbitmqctl('list_queues', 'name', 'messages_ready', '--no-table-headers').catch(() => '');
-        for (const line of out.split('\n')) {
-          const [name, ready] = line.trim().split(/\s+/);
-          if (name !== undefined && queues.includes(name)) {
-            record(name, Number(ready));
+        const counts = await listQueueCounts().catch(() => new Map<string, { ready: number }>());
+        for (const [name, { ready }] of counts) {
+          if (queues.includes(name) && Number.isFinite(ready)) {
+            record(name, ready);
             this.brokerSamples++;
           }
         }
+        await new Promise((r) => setTimeout(r, BROKER_EVERY_MS));
       }
     };
     this.#loops = [declares(), broker()];

@@ -1,4 +1,4 @@
-// @warren-test serial: measures rates and latencies against bands
+// @warren-test measuring: measures rates and latencies against bands
 /**
  * Back-pressure end to end: three stages, each publishing to the next queue through the app's
  * Publisher, with `limits` on the queues between them, and a slow last stage (a simulated
@@ -132,7 +132,7 @@ describe('back-pressure through a three-stage pipeline', () => {
       console.log(
         `pipeline: ${TOTAL} messages; steady window ${steadyFrom}–${steadyTo} ms: first stage ${first.toFixed(1)}/s, last stage ${last.toFixed(1)}/s, ratio ${(first / last).toFixed(3)}; ` +
           `first stage's peak before the marks filled ${peak.toFixed(0)}/s (500 ms window); ` +
-          `max ready: enrich ${watch.maxOf(q2)}, store ${watch.maxOf(q3)} (mark ${MARK}; ${watch.declareSamples} passive declares, ${watch.brokerSamples} rabbitmqctl samples); ` +
+          `max ready: enrich ${watch.maxOf(q2)}, store ${watch.maxOf(q3)} (mark ${MARK}; ${watch.declareSamples} passive declares, ${watch.brokerSamples} broker samples); ` +
           `stored ${stored.total}, missing ${stored.missing(ids).length}, duplicates ${stored.duplicates()}; ` +
           `publisher: held now ${p.held}, downstreamFull ${p.downstreamFull}; downstream max running ${downstream.maxRunning}, p99 ${downstream.percentile(99)} ms`,
       );

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Consumer, type MessageContext, Worker } from '@warren/core';
-import { BrokerAdmin, queueCounts, rabbitmqctl, sleep, Tally, uniqueName, waitFor } from '@warren/testing';
+import { BrokerAdmin, brokerEval, queueCounts, Tally, uniqueName, waitFor } from '@warren/testing';
 import { startTestApp } from '../support/app.js';
 
 describe('a channel closed by the broker', () => {
@@ -20,31 +20,35 @@ describe('a channel closed by the broker', () => {
     admin.trackQueue(queue);
     const handled = new Tally();
     let slowRuns = 0;
+    let reopened = (): boolean => false;
     @Consumer({ queue, prefetch: 5 })
     class SometimesStuck extends Worker<{ id: string; slow?: boolean }> {
       async handle(m: { id: string; slow?: boolean }, ctx: MessageContext): Promise<void> {
         if (m.slow === true && !ctx.redelivered && ctx.attempt === 1) {
           slowRuns++;
-          await sleep(2500); // past the broker's 1 s delivery timeout
+          // Past the broker's 1 s delivery timeout: until it has closed the channel and Warren has
+          // opened another, however late a busy broker gets to it, so this ack is for a dead tag.
+          await waitFor('the channel closed by the broker and reopened', reopened, 15_000);
         }
         handled.add(m.id);
       }
     }
     const interruptions: string[] = [];
     // The broker reads consumer_timeout when a channel opens and checks it on the channel tick.
-    await rabbitmqctl('eval', 'application:set_env(rabbit, consumer_timeout, 1000).');
-    await rabbitmqctl('eval', 'application:set_env(rabbit, channel_tick_interval, 200).');
+    await brokerEval('application:set_env(rabbit, consumer_timeout, 1000).');
+    await brokerEval('application:set_env(rabbit, channel_tick_interval, 200).');
     let app: Awaited<ReturnType<typeof startTestApp>> | undefined;
     try {
       app = await startTestApp({ consumers: [SometimesStuck] });
       app.events.on('consumerInterrupted', (_name, reason) => interruptions.push(reason));
       const consumer = app.consumers[0];
       assert.ok(consumer);
+      reopened = () => consumer.stats().channelOpens >= 2;
       const ids = Array.from({ length: 30 }, (_, i) => `c${i}`);
       await admin.sendMany(queue, [{ id: 'stuck', slow: true }, ...ids.map((id) => ({ id }))]);
       await waitFor('the channel was closed and reopened', () => consumer.stats().channelOpens >= 2, 15_000);
-      await rabbitmqctl('eval', 'application:set_env(rabbit, consumer_timeout, 1800000).');
-      await rabbitmqctl('eval', 'application:set_env(rabbit, channel_tick_interval, 60000).');
+      await brokerEval('application:set_env(rabbit, consumer_timeout, 1800000).');
+      await brokerEval('application:set_env(rabbit, channel_tick_interval, 60000).');
       await waitFor('every id handled', () => handled.missing([...ids, 'stuck']).length === 0, 20_000);
       await waitFor('queue settled', async () => {
         const c = await queueCounts(queue);
@@ -61,8 +65,8 @@ describe('a channel closed by the broker', () => {
         `# consumer_timeout 406: channelOpens ${consumer.stats().channelOpens}, handled ${handled.seen.size} distinct (${handled.duplicates()} duplicates), interruptions ${JSON.stringify(interruptions)}`,
       );
     } finally {
-      await rabbitmqctl('eval', 'application:set_env(rabbit, consumer_timeout, 1800000).');
-      await rabbitmqctl('eval', 'application:set_env(rabbit, channel_tick_interval, 60000).');
+      await brokerEval('application:set_env(rabbit, consumer_timeout, 1800000).');
+      await brokerEval('application:set_env(rabbit, channel_tick_interval, 60000).');
       await app?.stop();
     }
   });

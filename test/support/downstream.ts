@@ -44,12 +44,21 @@ export class SimulatedDownstream {
     }
     this.#running++;
     this.maxRunning = Math.max(this.maxRunning, this.#running);
-    const started = Date.now();
+    const started = performance.now();
     const over = Math.max(0, this.#running - this.capacity);
     const ms = this.baseMs * (1 + over * this.slowdownPerExtra);
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, ms);
+        // A timer counts from the event loop's cached time, which can be some way behind the clock
+        // here (more so on a busy machine), so it can fire early: wait out what is left, and a call
+        // never takes less than its latency.
+        const wait = (left: number): NodeJS.Timeout =>
+          setTimeout(() => {
+            const rest = started + ms - performance.now();
+            if (rest > 0) timer = wait(rest);
+            else resolve();
+          }, Math.ceil(left));
+        let timer = wait(ms);
         signal?.addEventListener(
           'abort',
           () => {
@@ -59,7 +68,7 @@ export class SimulatedDownstream {
           { once: true },
         );
       });
-      this.latencies.push(Date.now() - started);
+      this.latencies.push(Math.round(performance.now() - started));
     } finally {
       this.#running--;
     }

@@ -1,5 +1,6 @@
 import { parseBrokerUrl } from '@warren/core';
 import * as amqp from 'amqplib';
+import { erlangBinary, localNode } from './localNode.js';
 import { RabbitmqctlNotFoundError, rabbitmqctl } from './rabbitmqctl.js';
 import { startTestBroker, type TestBroker } from './startTestBroker.js';
 import { warrenQueues } from './warrenQueues.js';
@@ -94,8 +95,9 @@ export class BrokerAdmin {
   /**
    * Deletes the tracked exchanges, the tracked queues, their DLQs and every `<queue>.retry.<ms>`
    * Warren made for them (configured delays and RetryLater's ladder), then closes the connection
-   * and stops a broker `open()` started. Delay queues are found with rabbitmqctl's list of
-   * queues; where it is not on the PATH (a remote or container broker) they are left behind.
+   * and stops a broker `open()` started. Delay queues are found in the local node's list of
+   * queues (erl_call, else rabbitmqctl: localNode.ts); where rabbitmqctl is not on the PATH (a
+   * remote or container broker) they are left behind.
    */
   async cleanup(): Promise<void> {
     try {
@@ -105,14 +107,18 @@ export class BrokerAdmin {
       for (const q of warrenQueues(this.#queues, existing)) await ch.deleteQueue(q).catch(() => undefined);
       for (const e of this.#exchanges) await ch.deleteExchange(e).catch(() => undefined);
       await ch.close().catch(() => undefined);
-      await this.connection.close().catch(() => undefined);
     } finally {
+      // Closed whatever failed above: an open connection would keep the test's process alive.
+      await this.connection.close().catch(() => undefined);
       await this.#ownBroker?.stop();
     }
   }
 }
 
 async function listQueues(vhost: string): Promise<string[]> {
+  const node = await localNode();
+  if (node !== undefined)
+    return node.json<string[]>(`[element(4, amqqueue:get_name(Q)) || Q <- rabbit_amqqueue:list(${erlangBinary(vhost)})]`);
   try {
     return (await rabbitmqctl('list_queues', '-p', vhost, 'name', '--no-table-headers')).split('\n').map((l) => l.trim());
   } catch (error) {

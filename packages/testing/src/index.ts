@@ -1,8 +1,9 @@
 export { BrokerAdmin } from './BrokerAdmin.js';
+export { brokerEval } from './brokerEval.js';
 export { closeConnectionsNamed } from './closeConnectionsNamed.js';
 export { Gauge } from './Gauge.js';
 export type { QueueCounts } from './queueCounts.js';
-export { queueCounts } from './queueCounts.js';
+export { listQueueCounts, queueCounts } from './queueCounts.js';
 export { RabbitmqctlNotFoundError, rabbitmqctl } from './rabbitmqctl.js';
 export { sleep } from './sleep.js';
 export type { TestBroker, TestBrokerOptions } from './startTestBroker.js';
