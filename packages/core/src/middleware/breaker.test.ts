@@ -6,6 +6,7 @@ import type { WarrenEvents } from '../events/events.js';
 import { TypedEvents } from '../events/TypedEvents.js';
 import type { Logger } from '../logging/logger.js';
 import { breakerOptionsProblem, breakerPolicy, CircuitBreaker } from './breaker.js';
+import { ConcurrencyLimit } from './concurrencyLimit.js';
 import type { ConsumeContext, ConsumerHost, Middleware } from './Middleware.js';
 import type { PolicyClock } from './PolicyClock.js';
 
@@ -284,6 +285,29 @@ describe('CircuitBreaker (the policy, fake consumers and clock)', () => {
     running[1]?.succeed();
     assert.equal(await running[1]?.outcome, 'ok');
     assert.equal(mw.describe().putBack, 5, 'four waiting, and the one that threw DependencyDown');
+  });
+
+  it('a handler throwing DependencyDown opens the breaker before the delivery waiting for its concurrency slot starts', async () => {
+    // DESIGN.md's order: breaker, then concurrency. The waiter was let in while the breaker was
+    // closed; it must be put back when the breaker opens, not handed the freed slot first.
+    const mw = new CircuitBreaker(OPTS, new FakeClock()).attach(fakeHost('A').host);
+    const gate = new ConcurrencyLimit(1);
+    const started: string[] = [];
+    const through = (name: string, handler: () => Promise<void>): Promise<void> =>
+      mw.run(fakeCtx(), (ctx) =>
+        gate.run(ctx, (c) => {
+          (c as Ctx).started = true;
+          started.push(name);
+          return handler();
+        }),
+      );
+    const first = through('first', () => Promise.reject(new DependencyDown({ retryAfterMs: 1000 })));
+    const second = through('second', async () => undefined);
+    await assert.rejects(first, DependencyDown);
+    await assert.rejects(second, BreakerOpenError);
+    assert.deepEqual(started, ['first'], 'the waiting delivery never reached its handler');
+    await settle();
+    assert.equal(gate.active, 0, 'the slot is free again once handed on');
   });
 
   it('a failure the window cannot judge yet waits: released with its own error once the window looks healthy, or after windowMs', async () => {

@@ -102,3 +102,21 @@ test('a raised limit starts waiters at once; a lowered one holds as handlers end
   assert.deepEqual(started, [0, 1, 2, 3, 4, 5]);
   assert.equal(limit.active, 0);
 });
+
+test('a failed handler hands its slot on only in a later macrotask, and a newcomer meanwhile waits its turn', async () => {
+  const limit = new ConcurrencyLimit(1);
+  const started: string[] = [];
+  const failing = limit.run(fakeDelivery(), () => {
+    started.push('failing');
+    return Promise.reject(new Error('dependency down'));
+  });
+  const waiter = limit.run(fakeDelivery(), async () => void started.push('waiter'));
+  await assert.rejects(failing, /dependency down/);
+  // The error has reached the caller (and any policy around this one); the waiter has not started.
+  assert.deepEqual(started, ['failing']);
+  assert.equal(limit.active, 1, 'the slot stays taken until it is handed on');
+  const newcomer = limit.run(fakeDelivery(), async () => void started.push('newcomer'));
+  await Promise.all([waiter, newcomer]);
+  assert.deepEqual(started, ['failing', 'waiter', 'newcomer']);
+  assert.equal(limit.active, 0);
+});

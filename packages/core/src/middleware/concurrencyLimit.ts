@@ -79,9 +79,16 @@ export class ConcurrencyLimit implements Middleware {
     if (this.#active < this.#limit && this.#waiting.length > 0) this.#take()();
   };
 
-  /** `.finally(release)` without its per-call closures: the hot path runs it once per message. */
+  /**
+   * A failed handler's slot, without per-call closures. With someone waiting, the slot is handed
+   * on only in a later macrotask: the error first travels up through the policies outside this one
+   * (each a microtask), so a breaker it opens puts the waiter back before it starts; handed on at
+   * once, the waiter reached its handler first. The slot stays taken meanwhile, so no newcomer
+   * jumps the line. Successes hand it on at once; the extra turn is paid only on failures.
+   */
   readonly #releaseAndThrow = (error: unknown): never => {
-    this.#release();
+    if (this.#waiting.length === 0) this.#active--;
+    else setImmediate(this.#release);
     throw error;
   };
 
