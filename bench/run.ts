@@ -68,13 +68,26 @@ const ctx: BenchContext = {
 };
 
 const rows: BenchRow[] = [];
+const failed: string[] = [];
 for (const s of selected) {
   ctx.note(`${s.name}: ${s.description}`);
-  const out = await s.run(ctx);
+  let out: BenchRow[];
+  try {
+    out = await s.run(ctx);
+  } catch (error) {
+    // A broker stopped or restarted by someone else mid-run: this scenario's rows are lost, not the others'.
+    failed.push(s.name);
+    ctx.note(`${s.name}: failed (${(error as Error).message}); its rows are missing, the run goes on`);
+    continue;
+  }
   rows.push(...out);
   if (values.json) for (const r of out) console.log(JSON.stringify(r));
 }
 if (!values.json) console.log(formatTable(rows));
+if (failed.length > 0) {
+  console.error(`bench: ${failed.length} scenario(s) failed: ${failed.join(', ')}`);
+  process.exitCode = 1;
+}
 
 if (values.quick) {
   // Throughput rows only (msg/s, req/s): a CPU row's ratio goes the other way.
