@@ -68,74 +68,44 @@ async function awaitReplies(channel: amqp.Channel): Promise<Map<string, () => vo
   return waiting;
 }
 
-/**
- * Raw amqplib, done well: a responder that replies on direct reply-to and acks, and a client
- * channel that consumes amq.rabbitmq.reply-to and matches replies by correlationId. No deadline,
- * no cancellation, no confirms: the least work a request/reply can be.
- */
-function raw(url: string, queue: string, callers: number): Promise<Result> {
-  return withConnections(url, async (server, client) => {
-    const sch = await server.createChannel();
-    await sch.prefetch(100);
-    await sch.consume(queue, (m) => {
-      if (m === null) return;
-      const req = JSON.parse(m.content.toString()) as { n: number };
-      sch.sendToQueue(m.properties.replyTo as string, Buffer.from(JSON.stringify({ doubled: req.n * 2 })), {
-        correlationId: m.properties.correlationId as string,
-        contentType: 'application/json',
-      });
-      sch.ack(m);
-    });
-    const cch = await client.createChannel();
-    const waiting = await awaitReplies(cch);
-    let n = 0;
-    return await drive(
-      callers,
-      () =>
-        new Promise<void>((resolve) => {
-          const correlationId = randomUUID();
-          waiting.set(correlationId, resolve);
-          cch.sendToQueue(queue, Buffer.from(JSON.stringify({ n: n++ })), {
-            correlationId,
-            replyTo: REPLY_TO,
-            contentType: 'application/json',
-          });
-        }),
-    );
-  });
-}
+/** Published as Warren publishes: a message id and a timestamp on every message. */
+const stamped = (): { messageId: string; timestamp: number } => ({ messageId: randomUUID(), timestamp: Math.floor(Date.now() / 1000) });
 
 /**
- * Raw amqplib doing the protocol work Warren's request/reply does, without Warren: the request on
+ * Raw amqplib request/reply over direct reply-to: a responder that replies and acks, and a caller
+ * channel that consumes amq.rabbitmq.reply-to and matches replies by correlationId.
+ *
+ * `guarantees` false: done well and no more — no deadline, no cancellation, no confirms, the least
+ * work a request/reply can be (the target's reference).
+ *
+ * `guarantees` true: the protocol work Warren's request/reply does, without Warren: the request on
  * a confirm channel, `mandatory` (NoResponderError), non-persistent with an `expiration` and a
  * deadline header (the deadline travels), a message id and timestamp, a timer per request (its
  * timeout); the responder publishes the reply on a confirm channel with a status header and acks
  * the request at once, as Warren's Replier does. The row that tells the protocol's cost apart
  * from the framework's.
  */
-function rawSameGuarantees(url: string, queue: string, callers: number): Promise<Result> {
+function raw(url: string, queue: string, callers: number, guarantees: boolean): Promise<Result> {
   return withConnections(url, async (server, client) => {
-    const sch = await server.createConfirmChannel();
+    const open = (c: amqp.ChannelModel): Promise<amqp.Channel> => (guarantees ? c.createConfirmChannel() : c.createChannel());
+    // On a confirm channel, a callback takes the broker's ack; on a plain one, none is given.
+    const confirmed = guarantees ? () => undefined : undefined;
+    const sch = await open(server);
     await sch.prefetch(100);
     await sch.consume(queue, (m) => {
       if (m === null) return;
       const req = JSON.parse(m.content.toString()) as { n: number };
-      const reply = Buffer.from(JSON.stringify({ doubled: req.n * 2 }));
-      sch.sendToQueue(
+      const options: amqp.Options.Publish = { correlationId: m.properties.correlationId as string, contentType: 'application/json' };
+      if (guarantees) Object.assign(options, { headers: { 'x-warren-reply-status': 'ok' } }, stamped());
+      (sch as amqp.ConfirmChannel).sendToQueue(
         m.properties.replyTo as string,
-        reply,
-        {
-          correlationId: m.properties.correlationId as string,
-          contentType: 'application/json',
-          headers: { 'x-warren-reply-status': 'ok' },
-          messageId: randomUUID(),
-          timestamp: Math.floor(Date.now() / 1000),
-        },
-        () => undefined,
+        Buffer.from(JSON.stringify({ doubled: req.n * 2 })),
+        options,
+        confirmed,
       );
       sch.ack(m);
     });
-    const cch = await client.createConfirmChannel();
+    const cch = await open(client);
     const waiting = await awaitReplies(cch);
     let n = 0;
     return await drive(
@@ -143,27 +113,20 @@ function rawSameGuarantees(url: string, queue: string, callers: number): Promise
       () =>
         new Promise<void>((resolve) => {
           const correlationId = randomUUID();
-          const timer = setTimeout(() => waiting.delete(correlationId), 10_000);
-          waiting.set(correlationId, () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          cch.sendToQueue(
-            queue,
-            Buffer.from(JSON.stringify({ n: n++ })),
-            {
-              correlationId,
-              replyTo: REPLY_TO,
-              contentType: 'application/json',
-              mandatory: true,
-              persistent: false,
-              expiration: '10000',
-              headers: { 'x-warren-deadline': Date.now() + 10_000 },
-              messageId: randomUUID(),
-              timestamp: Math.floor(Date.now() / 1000),
-            },
-            () => undefined,
-          );
+          const options: amqp.Options.Publish = { correlationId, replyTo: REPLY_TO, contentType: 'application/json' };
+          if (guarantees) {
+            const timer = setTimeout(() => waiting.delete(correlationId), 10_000);
+            waiting.set(correlationId, () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            Object.assign(
+              options,
+              { mandatory: true, persistent: false, expiration: '10000', headers: { 'x-warren-deadline': Date.now() + 10_000 } },
+              stamped(),
+            );
+          } else waiting.set(correlationId, resolve);
+          (cch as amqp.ConfirmChannel).sendToQueue(queue, Buffer.from(JSON.stringify({ n: n++ })), options, confirmed);
         }),
     );
   });
@@ -214,8 +177,8 @@ export const rpc: Scenario = {
       };
       const rates = await withQueue(ctx.url, queue, () =>
         alternate(ctx.rounds, {
-          raw: timed('raw', () => raw(ctx.url, queue, callers)),
-          same: timed('same', () => rawSameGuarantees(ctx.url, queue, callers)),
+          raw: timed('raw', () => raw(ctx.url, queue, callers, false)),
+          same: timed('same', () => raw(ctx.url, queue, callers, true)),
           warren: timed('warren', () => warren(ctx.url, queue, callers)),
         }),
       );
