@@ -94,7 +94,15 @@ function restorePriority() {
 
 async function main() {
   const alreadyUp = spawnSync('bash', [clusterScript, 'status'], { cwd: root, stdio: 'ignore' }).status === 0;
-  const overlap = !alreadyUp && process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/proc/self/task');
+  // Opt-in (WARREN_CLUSTER_OVERLAP=1): in one clean-clone run of three the cluster tests ran at
+  // 184 s instead of about 71 s after an overlapped boot and two of them timed out, which looks
+  // like part of a node left at nice 19; until that is understood, test-cluster.js boots it.
+  const overlap =
+    process.env.WARREN_CLUSTER_OVERLAP === '1' &&
+    !alreadyUp &&
+    process.platform === 'linux' &&
+    process.getuid?.() === 0 &&
+    existsSync('/proc/self/task');
   let boot;
   try {
     const unit = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts['test:unit'];
