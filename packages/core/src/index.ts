@@ -62,7 +62,7 @@ export { TypedEvents } from './events/TypedEvents.js';
 export type { Logger } from './logging/logger.js';
 export { createLogger, LOG_LEVELS, REDACT_PATHS, silentLogger } from './logging/logger.js';
 export { scrubSecrets } from './logging/scrubSecrets.js';
-export { HEADER } from './message/headers.js';
+export { HEADER, requestDeadline } from './message/headers.js';
 export type { DeliveryFields, MessageContext, MessageProperties } from './message/MessageContext.js';
 export type { TraceParent } from './message/traceparent.js';
 export { formatTraceparent, parseTraceparent, TRACEPARENT, TRACESTATE } from './message/traceparent.js';

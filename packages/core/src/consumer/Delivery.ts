@@ -1,5 +1,5 @@
 import type { Logger } from '../logging/logger.js';
-import { CONTROL_HEADERS, deadlineHeader } from '../message/headers.js';
+import { CONTROL_HEADERS, messageDeadline } from '../message/headers.js';
 import type { DeliveryFields, MessageContext, MessageProperties, ReceivedMessage } from '../message/MessageContext.js';
 import type { DeliveryTrace } from '../message/tracing.js';
 import type { ConsumeContext } from '../middleware/Middleware.js';
@@ -47,8 +47,7 @@ export class Delivery<T = unknown> implements MessageContext<T>, ConsumeContext<
     readonly attempt: number,
     readonly baseLog: Logger,
   ) {
-    const headers = message.properties.headers;
-    this.messageDeadline = headers === undefined ? undefined : deadlineHeader(headers);
+    this.messageDeadline = messageDeadline(message.properties);
   }
 
   get body(): Buffer {

@@ -2,7 +2,7 @@ import { RequestCancelledError } from '../errors/requestErrors.js';
 import { ClosedError } from '../errors/WarrenError.js';
 import type { Logger } from '../logging/logger.js';
 import { withMessageDeadline } from '../message/deadlineScope.js';
-import { deadlineHeader } from '../message/headers.js';
+import { messageDeadline, requestDeadline } from '../message/headers.js';
 import type { ReceivedMessage } from '../message/MessageContext.js';
 import { messageTracer, type TracedDelivery } from '../message/tracing.js';
 import type { LimitPolicy } from '../middleware/adaptiveLimit.js';
@@ -191,14 +191,14 @@ export class Dispatcher {
 
   /**
    * Whether a request arriving now was cancelled before it came: a request (it has replyTo) with
-   * that correlationId and the very deadline the notice names. A correlationId alone is not
-   * enough: apps reuse them (tracing ids carried onto follow-up jobs), and those must never drop.
+   * that correlationId and the very deadline the notice names (a Warren request's id carries it,
+   * requestCorrelationId; else its header). A correlationId alone is not enough: apps reuse them (tracing ids carried onto follow-up jobs), and those must never drop.
    */
   #wasCancelled(message: ReceivedMessage): boolean {
-    const { correlationId, replyTo, headers } = message.properties;
+    const { correlationId, replyTo } = message.properties;
     if (correlationId === undefined || replyTo === undefined) return false;
     const deadline = this.#cancelled.get(correlationId);
-    if (deadline === undefined || headers === undefined || deadlineHeader(headers) !== deadline) return false;
+    if (deadline === undefined || (requestDeadline(correlationId) ?? messageDeadline(message.properties)) !== deadline) return false;
     this.#cancelled.delete(correlationId);
     return true;
   }

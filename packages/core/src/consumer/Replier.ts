@@ -33,10 +33,11 @@ export class Replier {
     else return;
     if (reply.status === 'ok') this.replies++;
     else this.errorReplies++;
+    // A reply without a status is 'ok': only an error reply has headers, which the broker decodes (see requestCorrelationId).
     const options = {
       correlationId,
       contentType: reply.contentType,
-      headers: { [HEADER.replyStatus]: reply.status },
+      headers: reply.status === 'ok' ? undefined : { [HEADER.replyStatus]: reply.status },
       persistent: false,
       timeoutMs: 5000,
     };

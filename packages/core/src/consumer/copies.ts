@@ -1,4 +1,4 @@
-import { DELIVERY_COUNT, deadlineHeader, HEADER, truncate } from '../message/headers.js';
+import { DELIVERY_COUNT, HEADER, messageDeadline, truncate } from '../message/headers.js';
 import type { MessageProperties, ReceivedMessage } from '../message/MessageContext.js';
 import { headerTableBytes } from '../publisher/headerFrame.js';
 import type { RepublishOptions } from './Republisher.js';
@@ -30,12 +30,14 @@ export function copyOptions(
   headers[HEADER.originalRoutingKey] ??= message.fields.routingKey;
   if (warrenHeaders[HEADER.error] !== undefined) headers[HEADER.firstFailureAt] ??= new Date().toISOString();
   delete headers[DELIVERY_COUNT];
-  if (!keepDeadline) delete headers[HEADER.deadline];
+  // A copy that keeps its deadline carries it as a header (a request's was in its correlation id).
+  const deadline = keepDeadline ? messageDeadline(p) : undefined;
+  if (deadline === undefined) delete headers[HEADER.deadline];
+  else headers[HEADER.deadline] = deadline;
   Object.assign(headers, warrenHeaders);
   // mandatory: a copy to a queue someone deleted must fail, not be confirmed and dropped.
   const options: RepublishOptions = { ...propertiesOf(p, headers), mandatory: true };
   // A copy that keeps its deadline expires in the broker when it passes, as its original would have.
-  const deadline = keepDeadline ? deadlineHeader(headers) : undefined;
   if (deadline !== undefined) options.expiration = String(Math.max(1, deadline - Date.now()));
   return options;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { deadlineHeader, HEADER, intHeader, MAX_COUNT } from './headers.js';
+import { deadlineHeader, HEADER, intHeader, MAX_COUNT, messageDeadline, requestCorrelationId, requestDeadline } from './headers.js';
 
 const boom = (): never => {
   throw new Error('trap');
@@ -152,5 +152,38 @@ describe('deadlineHeader: any value a foreign client sends', () => {
         assert.equal(deadlineHeader({ [HEADER.deadline]: BigInt(ms) }), ms);
       }),
     );
+  });
+});
+
+describe("a request's deadline in its correlation id", () => {
+  const uuid = '550e8400-e29b-41d4-a716-446655440000';
+
+  it('round-trips any plausible deadline, and reads nothing from any other id', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4_102_444_800_000 }), (ms) => {
+        assert.equal(requestDeadline(requestCorrelationId(ms, uuid)), ms);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.string(), (id) => {
+        const d = requestDeadline(id);
+        assert.ok(d === undefined || (id.startsWith('w1.') && Number.isSafeInteger(d) && d > 0), id);
+      }),
+      { numRuns: 2000 },
+    );
+    for (const id of [uuid, 'w1.', 'w1..x', 'w1.0.x', 'w1.12', 'w1.99999999999999999.x', 'w2.1700000000000.x']) {
+      assert.equal(requestDeadline(id), undefined, id);
+    }
+  });
+
+  it('counts for a request as its caller sent it; the sooner of it and a header wins; a copy keeps only a header', () => {
+    const correlationId = requestCorrelationId(2_000, uuid);
+    assert.equal(messageDeadline({ correlationId, replyTo: 'amq.rabbitmq.reply-to.x' }), 2_000);
+    assert.equal(messageDeadline({ correlationId }), undefined, 'not a request: no replyTo');
+    assert.equal(messageDeadline({ correlationId, replyTo: 'r', headers: { [HEADER.deadline]: 1_000 } }), 1_000);
+    assert.equal(messageDeadline({ correlationId, replyTo: 'r', headers: { [HEADER.deadline]: 3_000 } }), 2_000);
+    assert.equal(messageDeadline({ correlationId, replyTo: 'r', headers: { [HEADER.originalExchange]: '' } }), undefined);
+    assert.equal(messageDeadline({ correlationId, replyTo: 'r', headers: { [HEADER.originalExchange]: '', [HEADER.deadline]: 5 } }), 5);
+    assert.equal(messageDeadline({ correlationId: uuid, replyTo: 'r' }), undefined);
   });
 });

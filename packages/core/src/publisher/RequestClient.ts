@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { UnroutableError } from '../errors/publishErrors.js';
 import { NoResponderError, RemoteError, ReplyLostError, RequestCancelledError, RequestTimeoutError } from '../errors/requestErrors.js';
 import type { Logger } from '../logging/logger.js';
-import { DIRECT_REPLY_TO, HEADER } from '../message/headers.js';
+import { DIRECT_REPLY_TO, HEADER, requestCorrelationId } from '../message/headers.js';
 import { type MessageTarget, messageTracer } from '../message/tracing.js';
 import type { PublishOptions } from './PublisherOptions.js';
 
@@ -61,7 +61,7 @@ export interface RequestClientDeps {
 
 /**
  * Request/reply over RabbitMQ's direct reply-to, with gRPC's deadline and cancellation
- * semantics. A request carries its absolute deadline (`x-warren-deadline`) and the broker's
+ * semantics. A request carries its absolute deadline (in its correlation id, requestCorrelationId) and the broker's
  * `expiration` (what remains), so one not taken in time expires in the broker instead of being
  * served late; it is `mandatory`, so with no queue to take it the caller hears NoResponderError
  * at once. Replies of every request come on one consumer of the publisher's channel, matched by
@@ -104,8 +104,8 @@ export class RequestClient {
     if (!(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
       return Promise.reject(new RangeError(`request timeoutMs must be a whole number of ms above 0, got ${String(timeoutMs)}`));
     }
-    const correlationId = randomUUID();
     const deadline = Date.now() + timeoutMs;
+    const correlationId = requestCorrelationId(deadline, randomUUID());
     const target = exchange === '' ? `queue '${routingKey}'` : `exchange '${exchange}' with routing key '${routingKey}'`;
     this.counts.requests++;
     return new Promise<T>((resolve, reject) => {
@@ -124,13 +124,11 @@ export class RequestClient {
         confirmed: false,
       });
       if (onAbort !== undefined) signal?.addEventListener('abort', onAbort, { once: true });
-      const headers = { ...publishOptions.headers, [HEADER.deadline]: deadline };
       this.#d
         .publish(exchange, routingKey, body, {
           // A request lives no longer than its caller waits: writing it to disk buys nothing.
           persistent: false,
           ...publishOptions,
-          headers,
           correlationId,
           replyTo: DIRECT_REPLY_TO,
           mandatory: true,
