@@ -1,6 +1,6 @@
 import { DeadlineExceededError } from '../errors/handlerErrors.js';
+import { DeadlineTimer, type Watched } from '../message/DeadlineTimer.js';
 import { HEADER } from '../message/headers.js';
-import { DeadlineTimer, type Watched } from './DeadlineTimer.js';
 import type { ConsumeContext, Middleware, Next } from './Middleware.js';
 
 /** Header a publisher may set: the absolute time (ms since epoch) after which handling is pointless. */

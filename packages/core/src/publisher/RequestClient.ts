@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { UnroutableError } from '../errors/publishErrors.js';
 import { NoResponderError, RemoteError, ReplyLostError, RequestCancelledError, RequestTimeoutError } from '../errors/requestErrors.js';
 import type { Logger } from '../logging/logger.js';
+import { DeadlineTimer, type Watched } from '../message/DeadlineTimer.js';
 import { DIRECT_REPLY_TO, HEADER, requestCorrelationId } from '../message/headers.js';
 import { type MessageTarget, messageTracer } from '../message/tracing.js';
 import type { PublishOptions } from './PublisherOptions.js';
@@ -35,10 +36,9 @@ export interface RequestCounts {
   repliesLost: number;
 }
 
-interface PendingRequest {
+interface PendingRequest extends Watched {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
-  readonly timer: NodeJS.Timeout;
   readonly signal: AbortSignal | undefined;
   readonly onAbort: (() => void) | undefined;
   readonly deadline: number;
@@ -81,6 +81,8 @@ export class RequestClient {
     repliesLost: 0,
   };
   readonly #pending = new Map<string, PendingRequest>();
+  /** One timer for every request's timeout, armed for the earliest (a setTimeout per request cost a Timeout and a clearTimeout each). */
+  readonly #timeouts = new DeadlineTimer();
   readonly #d: RequestClientDeps;
 
   constructor(deps: RequestClientDeps) {
@@ -110,19 +112,22 @@ export class RequestClient {
     this.counts.requests++;
     return new Promise<T>((resolve, reject) => {
       const onAbort = signal === undefined ? undefined : () => this.#cancel(correlationId);
-      const timer = setTimeout(() => this.#timeOut(correlationId), timeoutMs);
-      this.#pending.set(correlationId, {
+      const startedAt = performance.now();
+      const pending: PendingRequest = {
+        at: startedAt + timeoutMs,
+        expire: () => this.#timeOut(correlationId),
         resolve: resolve as (value: unknown) => void,
         reject,
-        timer,
         signal,
         onAbort,
         deadline,
-        startedAt: performance.now(),
+        startedAt,
         target,
         destination: { exchange, routingKey },
         confirmed: false,
-      });
+      };
+      this.#pending.set(correlationId, pending);
+      this.#timeouts.add(pending);
       if (onAbort !== undefined) signal?.addEventListener('abort', onAbort, { once: true });
       this.#d
         .publish(exchange, routingKey, body, {
@@ -220,7 +225,7 @@ export class RequestClient {
     const p = this.#pending.get(correlationId);
     if (p === undefined) return undefined;
     this.#pending.delete(correlationId);
-    clearTimeout(p.timer);
+    this.#timeouts.remove(p);
     if (p.onAbort !== undefined) p.signal?.removeEventListener('abort', p.onAbort);
     return p;
   }

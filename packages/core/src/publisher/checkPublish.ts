@@ -4,9 +4,6 @@ import type { PublishOptions } from './PublisherOptions.js';
 /** RabbitMQ's largest per-message TTL (10 years); a larger `expiration` closes the channel with a 406. */
 export const MAX_EXPIRATION_MS = 315_360_000_000;
 
-/** Properties amqplib writes as AMQP short strings: at most 255 UTF-8 bytes, or it throws at write time. */
-const SHORT_STRINGS = ['messageId', 'correlationId', 'replyTo', 'type', 'appId', 'contentType', 'contentEncoding'] as const;
-
 /**
  * Checks the target and the scalar options of a publish, and throws InvalidPublishError naming
  * the option and its value. What the broker refuses (a bad `expiration`) closes the confirm
@@ -35,10 +32,16 @@ export function checkPublish(exchange: string, routingKey: string, options: Publ
   if (timestamp !== undefined && !(Number.isSafeInteger(timestamp) && timestamp >= 0)) {
     throw invalid('option timestamp', 'must be a whole, non-negative number of seconds since the epoch', timestamp);
   }
-  for (const name of SHORT_STRINGS) {
-    const value = options[name];
-    if (value !== undefined) checkShortString(`option ${name}`, value);
-  }
+  // Properties amqplib writes as AMQP short strings: at most 255 UTF-8 bytes, or it throws at
+  // write time. One read each, not a loop over their names: this runs on every publish.
+  const { messageId, correlationId, replyTo, type, appId, contentType, contentEncoding } = options;
+  if (messageId !== undefined) checkShortString('option messageId', messageId);
+  if (correlationId !== undefined) checkShortString('option correlationId', correlationId);
+  if (replyTo !== undefined) checkShortString('option replyTo', replyTo);
+  if (type !== undefined) checkShortString('option type', type);
+  if (appId !== undefined) checkShortString('option appId', appId);
+  if (contentType !== undefined) checkShortString('option contentType', contentType);
+  if (contentEncoding !== undefined) checkShortString('option contentEncoding', contentEncoding);
 }
 
 /** RabbitMQ parses `expiration` as a non-negative integer string; "1.5", "1e3", "", " 5" and "-1" close the channel. */

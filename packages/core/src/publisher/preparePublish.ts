@@ -7,7 +7,7 @@ import { checkPublish } from './checkPublish.js';
 import { contentHeaderFrameBytes, frameTooLarge, headerTableBytes } from './headerFrame.js';
 import { BUFFERED, PendingPublish, type PublishProperties } from './PendingPublish.js';
 import type { PublishOptions } from './PublisherOptions.js';
-import { serializeBody } from './serialize.js';
+import { serializeValue } from './serialize.js';
 
 /** What a publish is checked against. One object per publisher, so the hot path allocates none; `frameMax` follows the connection. */
 export interface PublishLimits {
@@ -31,8 +31,11 @@ export function preparePublish(
   limits: PublishLimits,
 ): PendingPublish {
   checkPublish(exchange, routingKey, options);
-  const serialized = serializeBody(body);
-  const content = serialized.content;
+  // A Buffer goes as it is (the common case on a hot path: no intermediate object).
+  let content: Buffer;
+  let impliedType: string | undefined;
+  if (Buffer.isBuffer(body)) content = body;
+  else ({ content, contentType: impliedType } = serializeValue(body));
   if (content.length > limits.maxMessageBytes) {
     throw new InvalidPublishError(
       `message body is ${content.length} bytes, over maxMessageBytes (${limits.maxMessageBytes}); the broker closes the channel on a body over its max_message_size`,
@@ -60,7 +63,7 @@ export function preparePublish(
     headers,
     messageId: options.messageId ?? randomUUID(),
     timestamp: options.timestamp ?? Math.floor(now / 1000),
-    contentType: options.contentType ?? serialized.contentType,
+    contentType: options.contentType ?? impliedType,
     contentEncoding: options.contentEncoding,
     persistent: options.persistent ?? true,
     mandatory: options.mandatory === true,
