@@ -176,7 +176,7 @@ describe("a request's deadline in its correlation id", () => {
     }
   });
 
-  it('counts for a request as its caller sent it; the sooner of it and a header wins; a copy keeps only a header', () => {
+  it('counts for a request as its caller sent it; the sooner of it and a header wins; a copy or a replay keeps only a header', () => {
     const correlationId = requestCorrelationId(2_000, uuid);
     assert.equal(messageDeadline({ correlationId, replyTo: 'amq.rabbitmq.reply-to.x' }), 2_000);
     assert.equal(messageDeadline({ correlationId }), undefined, 'not a request: no replyTo');
@@ -184,6 +184,7 @@ describe("a request's deadline in its correlation id", () => {
     assert.equal(messageDeadline({ correlationId, replyTo: 'r', headers: { [HEADER.deadline]: 3_000 } }), 2_000);
     assert.equal(messageDeadline({ correlationId, replyTo: 'r', headers: { [HEADER.originalExchange]: '' } }), undefined);
     assert.equal(messageDeadline({ correlationId, replyTo: 'r', headers: { [HEADER.originalExchange]: '', [HEADER.deadline]: 5 } }), 5);
+    assert.equal(messageDeadline({ correlationId, replyTo: 'r', headers: { [HEADER.replayedAt]: '2026-12-02T00:00:00Z' } }), undefined);
     assert.equal(messageDeadline({ correlationId: uuid, replyTo: 'r' }), undefined);
   });
 });

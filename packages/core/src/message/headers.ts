@@ -95,7 +95,8 @@ export function requestDeadline(correlationId: string): number | undefined {
  * When the caller of a received message gives up: its `x-warren-deadline`, or, for a request as
  * its caller sent it, the deadline in its correlation id, whichever is sooner (a request made by
  * a handler also carries that handler's caller's deadline). A retry or dead-letter copy (it has
- * `x-warren-original-exchange`) is a new start: only a header it was given counts.
+ * `x-warren-original-exchange`) or a replayed dead letter (`x-warren-replayed-at`) is a new
+ * start: only a header it was given counts.
  */
 export function messageDeadline(properties: {
   readonly headers?: Readonly<Record<string, unknown>> | undefined;
@@ -105,7 +106,7 @@ export function messageDeadline(properties: {
   const { headers, correlationId } = properties;
   const own = headers === undefined ? undefined : deadlineHeader(headers);
   if (typeof correlationId !== 'string' || typeof properties.replyTo !== 'string') return own;
-  if (headers !== undefined && Object.hasOwn(headers, HEADER.originalExchange)) return own;
+  if (headers !== undefined && (Object.hasOwn(headers, HEADER.originalExchange) || Object.hasOwn(headers, HEADER.replayedAt))) return own;
   const request = requestDeadline(correlationId);
   return request === undefined || (own !== undefined && own < request) ? own : request;
 }
