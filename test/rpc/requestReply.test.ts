@@ -23,6 +23,7 @@ import {
   RemoteError,
   RequestCancelledError,
   RequestTimeoutError,
+  replayDeadLetters,
   requestDeadline,
   silentLogger,
   type WarrenApp,
@@ -165,7 +166,7 @@ describe('request/reply', () => {
     }
   });
 
-  it('requests that expire while queued are never started; every caller gets RequestTimeoutError', async () => {
+  it('requests that expire while queued are never started; every caller gets RequestTimeoutError; replayed from the DLQ they run', async () => {
     const queue = uniqueName('rpc-expire');
     admin.trackQueue(queue);
     let calls = 0;
@@ -189,6 +190,14 @@ describe('request/reply', () => {
         return c.ready === 0 && c.unacked === 0;
       });
       assert.equal(calls, 0, 'no expired request reached the handler');
+      // The broker dead-lettered them (x-death expired). Replayed, they are a fresh start: the
+      // deadline in their correlation id is not theirs any more, so they run (their replies come late).
+      await waitFor('the 50 in the DLQ', async () => (await queueCounts(deadLetterQueueName(queue))).ready === 50);
+      const lateBefore = client.stats().requests?.lateReplies ?? 0;
+      const replay = await replayDeadLetters(app.connections.publish, app.publisher, queue, {});
+      assert.equal(replay.moved, 50);
+      await waitFor('the replayed requests handled', async () => calls === 50, 10_000);
+      await waitFor('their late replies counted', async () => (client.stats().requests?.lateReplies ?? 0) - lateBefore === 50, 5000);
     } finally {
       await app.stop();
     }
