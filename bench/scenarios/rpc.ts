@@ -7,6 +7,8 @@ import { alternate, rowsFromRounds } from '../lib/stats.js';
 import type { BenchRow, Scenario, Target } from '../lib/types.js';
 
 const WINDOW_MS = 3000;
+/** Requests before the window, as the other scenarios warm up: the JIT, and each subject's first-request set-up (a reply consumer, a cancel exchange). */
+const WARMUP_MS = 500;
 const REPLY_TO = 'amq.rabbitmq.reply-to';
 
 type Subject = 'raw' | 'same' | 'warren';
@@ -17,8 +19,14 @@ interface Result {
   p99: number;
 }
 
-/** Keeps `callers` requests in flight for WINDOW_MS; each caller sends its next request when its reply comes. */
+/** Keeps `callers` requests in flight for WINDOW_MS after WARMUP_MS; each caller sends its next request when its reply comes. */
 async function drive(callers: number, call: () => Promise<void>): Promise<Result> {
+  const warmUntil = performance.now() + WARMUP_MS;
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (performance.now() < warmUntil) await call();
+    }),
+  );
   const latencies: number[] = [];
   const until = performance.now() + WINDOW_MS;
   const started = performance.now();
@@ -154,7 +162,7 @@ async function warren(url: string, queue: string, callers: number): Promise<Resu
 
 export const rpc: Scenario = {
   name: 'rpc round-trip',
-  description: `request/reply round trips over direct reply-to, ${WINDOW_MS / 1000} s per subject, 1 and 100 concurrent callers`,
+  description: `request/reply round trips over direct reply-to, ${WINDOW_MS / 1000} s per subject after ${WARMUP_MS} ms of warm-up, 1 and 100 concurrent callers`,
   async run(ctx) {
     const rows: BenchRow[] = [];
     const labels: Record<Subject, string> = {
