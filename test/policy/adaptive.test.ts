@@ -138,9 +138,16 @@ describe('adaptive concurrency', () => {
 
     // The broker's unacked never above the window of the limit (limit + slack), allowing the
     // window in force during the sample and the second before it (a lowered window is reached as
-    // handlers settle; the limit moves at most every 100 ms).
+    // handlers settle; the limit moves at most every 100 ms), plus RabbitMQ's own overshoot: after
+    // each channel-wide basic.qos it counts only the deliveries the channel already has, not those
+    // on their way, so with the window moving every few hundred ms it holds a few more (seen here:
+    // 12 with a window of 10; with plain amqplib, 19 with a window of 14). Half a window more still
+    // tells a window that follows the limit (2 to 15 here) from none at all (prefetch 64).
     assert.ok(samples.length >= 8, `${samples.length} samples`);
-    const over = samples.filter((s) => s.unacked > Math.max(...limitsIn(s.from - 1000, s.to).map((l) => windowFor(l, prefetch))));
+    const brokerBound = (window: number): number => window + Math.ceil(window / 2);
+    const over = samples.filter(
+      (s) => s.unacked > brokerBound(Math.max(...limitsIn(s.from - 1000, s.to).map((l) => windowFor(l, prefetch)))),
+    );
     t.diagnostic(`broker unacked samples: ${samples.map((s) => `${s.unacked}@${Math.round(s.from)}`).join(' ')}`);
     assert.deepEqual(over, [], 'unacked within limit + slack');
     assert.ok(
