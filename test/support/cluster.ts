@@ -9,12 +9,11 @@
  * call boots an Erlang VM of its own, 5-10 s on two busy cores, where erl_call answers in ~50 ms.
  * The calls are the ones rabbitmqctl makes: `stop_app` is rabbit:stop(), `start_app` rabbit:start().
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deadLetterQueueName } from '@warren/core';
-import { BrokerAdmin, waitFor } from '@warren/testing';
+import { BrokerAdmin, runErlCall, waitFor } from '@warren/testing';
 
 export interface ClusterNode {
   /** warren-c1@localhost */
@@ -69,31 +68,15 @@ export function node(n: 1 | 2 | 3): ClusterNode {
  * Evaluates an Erlang expression on a node and returns its value as erl_call prints it. The cookie
  * is read from $HOME/.erlang.cookie by erl_call itself, so it is never on a command line.
  */
-export function erl(on: ClusterNode, expression: string, timeoutMs = 60_000): Promise<string> {
-  if (control === undefined) return Promise.reject(new Error(String(CLUSTER_SKIP)));
+export async function erl(on: ClusterNode, expression: string, timeoutMs = 60_000): Promise<string> {
+  if (control === undefined) throw new Error(String(CLUSTER_SKIP));
   const { erlCall, cookieHome } = control;
-  return new Promise((resolve, reject) => {
-    const child = spawn(erlCall, ['-sname', on.name, '-e'], { env: { ...process.env, HOME: cookieHome }, timeout: timeoutMs });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      // `{ok, Value}`, or `{error, Reason}` when the expression failed on the node.
-      const value = /^\{ok, ([\s\S]*)\}\s*$/.exec(out)?.[1];
-      if (code === 0 && value !== undefined) resolve(value);
-      else
-        reject(
-          new Error(`erl_call on ${on.name} (${signal ?? `exit ${code}`}): ${(out + err).trim().slice(0, 500)} -- for: ${expression}`),
-        );
-    });
-    child.stdin.end(`${expression.trim().replace(/\.$/, '')}.\n`);
-  });
+  const input = `${expression.trim().replace(/\.$/, '')}.\n`;
+  const { code, signal, out, err } = await runErlCall(erlCall, ['-sname', on.name, '-e'], { home: cookieHome, input, timeoutMs });
+  // `{ok, Value}`, or `{error, Reason}` when the expression failed on the node.
+  const value = /^\{ok, ([\s\S]*)\}\s*$/.exec(out)?.[1];
+  if (code === 0 && value !== undefined) return value;
+  throw new Error(`erl_call on ${on.name} (${signal ?? `exit ${code}`}): ${(out + err).trim().slice(0, 500)} -- for: ${expression}`);
 }
 
 /** An expression whose value is rabbit_json:encode(Term), as a list, parsed. */

@@ -1,6 +1,8 @@
 export { BrokerAdmin } from './BrokerAdmin.js';
 export { brokerEval } from './brokerEval.js';
 export { closeConnectionsNamed } from './closeConnectionsNamed.js';
+export type { ErlCallRun } from './erlCall.js';
+export { runErlCall } from './erlCall.js';
 export { Gauge } from './Gauge.js';
 export type { QueueCounts } from './queueCounts.js';
 export { listQueueCounts, queueCounts } from './queueCounts.js';

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { accessSync, constants, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
+import { runErlCall } from './erlCall.js';
 
 /**
  * The local RabbitMQ node, asked through Erlang's `erl_call` (erl_interface): it answers in a few
@@ -44,36 +44,22 @@ async function find(): Promise<LocalNode | undefined> {
 
 let calls = 0;
 
-function evaluate<T>(erlCall: string, node: string, term: string): Promise<T> {
+async function evaluate<T>(erlCall: string, node: string, term: string): Promise<T> {
   // A name of its own for each call's client node: two erl_calls at once under its default name
   // collide, and one of them fails to connect.
   const client = `warren_test_${process.pid}_${++calls}`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(erlCall, ['-h', client, node.split('@')[1]?.includes('.') ? '-name' : '-sname', node, '-e'], {
-      env: { ...process.env, HOME: cookieHome() },
-      timeout: 60_000,
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    child.on('error', reject);
-    // A call that fails at once (no node to connect to) may close its input before it is written: 'close' says why.
-    child.stdin.on('error', () => undefined);
-    child.on('close', (code, signal) => {
-      try {
-        if (code !== 0) throw new Error(signal ?? `exit ${code}`);
-        resolve(JSON.parse(decodeAnswer(out)) as T);
-      } catch (error) {
-        reject(new Error(`erl_call on ${node} (${(error as Error).message}): ${(out + err).trim().slice(0, 500)} -- for: ${term}`));
-      }
-    });
-    child.stdin.end(`${jsonTerm(term)}.\n`);
+  const args = ['-h', client, node.split('@')[1]?.includes('.') ? '-name' : '-sname', node, '-e'];
+  const { code, signal, out, err } = await runErlCall(erlCall, args, {
+    home: cookieHome(),
+    input: `${jsonTerm(term)}.\n`,
+    timeoutMs: 60_000,
   });
+  try {
+    if (code !== 0) throw new Error(signal ?? `exit ${code}`);
+    return JSON.parse(decodeAnswer(out)) as T;
+  } catch (error) {
+    throw new Error(`erl_call on ${node} (${(error as Error).message}): ${(out + err).trim().slice(0, 500)} -- for: ${term}`);
+  }
 }
 
 /**

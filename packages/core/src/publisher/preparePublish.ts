@@ -7,7 +7,7 @@ import { checkPublish } from './checkPublish.js';
 import { contentHeaderFrameBytes, frameTooLarge, headerTableBytes } from './headerFrame.js';
 import { BUFFERED, PendingPublish, type PublishProperties } from './PendingPublish.js';
 import type { PublishOptions } from './PublisherOptions.js';
-import { serializeValue } from './serialize.js';
+import { serializeBody } from './serialize.js';
 
 /** What a publish is checked against. One object per publisher, so the hot path allocates none; `frameMax` follows the connection. */
 export interface PublishLimits {
@@ -35,7 +35,7 @@ export function preparePublish(
   let content: Buffer;
   let impliedType: string | undefined;
   if (Buffer.isBuffer(body)) content = body;
-  else ({ content, contentType: impliedType } = serializeValue(body));
+  else ({ content, contentType: impliedType } = serializeBody(body));
   if (content.length > limits.maxMessageBytes) {
     throw new InvalidPublishError(
       `message body is ${content.length} bytes, over maxMessageBytes (${limits.maxMessageBytes}); the broker closes the channel on a body over its max_message_size`,

@@ -16,11 +16,6 @@ export interface SerializedBody {
  */
 export function serializeBody(body: unknown): SerializedBody {
   if (Buffer.isBuffer(body)) return { content: body, contentType: undefined };
-  return serializeValue(body);
-}
-
-/** serializeBody for anything but a Buffer (which preparePublish takes as it is, without this object). */
-export function serializeValue(body: unknown): SerializedBody {
   if (body instanceof Uint8Array) return { content: Buffer.from(body.buffer, body.byteOffset, body.byteLength), contentType: undefined };
   if (typeof body === 'string') return { content: Buffer.from(body, 'utf8'), contentType: 'text/plain' };
   let json: string | undefined;
