@@ -11,21 +11,49 @@ import { parseArgs } from 'node:util';
 import { formatTable } from './lib/report.js';
 import type { BenchContext, BenchRow } from './lib/types.js';
 import { scenarios } from './scenarios/index.js';
+import { PEERS, RAW, WARREN } from './subjects/catalogue.js';
 
 const GROSS_REGRESSION = 0.5;
 
-const { values } = parseArgs({
-  options: {
-    json: { type: 'boolean', default: false },
-    quick: { type: 'boolean', default: false },
-    only: { type: 'string' },
-    subjects: { type: 'string' },
-    rounds: { type: 'string' },
-    window: { type: 'string' },
-    profile: { type: 'string' },
-    list: { type: 'boolean', default: false },
-  },
-});
+const USAGE = `usage: npm run bench [-- options]
+  --json               one JSON object per row instead of the table
+  --quick              one short round of the quick scenarios; exit 1 only below ${GROSS_REGRESSION}× raw
+  --only name[,name]   scenarios whose name is or starts with one of these (see --list)
+  --subjects key[,key] subjects to run: ${[RAW, WARREN, ...PEERS].map((s) => s.key).join(', ')}
+  --rounds n           rounds per scenario (default 5, --quick 1)
+  --window ms          measured window per subject and round (default 2000)
+  --profile dir        write a .cpuprofile of each measured window to dir
+  --list               list the scenarios and exit
+  --help               this text`;
+
+const OPTIONS = {
+  json: { type: 'boolean', default: false },
+  quick: { type: 'boolean', default: false },
+  only: { type: 'string' },
+  subjects: { type: 'string' },
+  rounds: { type: 'string' },
+  window: { type: 'string' },
+  profile: { type: 'string' },
+  list: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} as const;
+
+function parseOptions(): ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'] {
+  try {
+    return parseArgs({ options: OPTIONS }).values;
+  } catch (error) {
+    // An unknown option or a missing value: say which, and how it is used, without a stack trace.
+    console.error(`bench: ${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const values = parseOptions();
+
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 if (values.list) {
   for (const s of scenarios) console.log(`${s.name}${s.quick ? ' (quick)' : ''}${s.extra ? ' (only when named)' : ''}\t${s.description}`);

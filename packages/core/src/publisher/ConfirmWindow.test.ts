@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { ConfirmWindow } from './ConfirmWindow.js';
 
 function filled(n: number): ConfirmWindow<string> {
@@ -34,4 +35,115 @@ test('takeAll returns the unconfirmed, oldest first, and restarts tags at 1', ()
   assert.equal(w.size, 0);
   assert.equal(w.add('n1'), 1);
   assert.equal(w.maxSeen, 3);
+});
+
+test('a tag left unconfirmed while many later ones are confirmed one by one: the ring grows and keeps every message', () => {
+  const w = new ConfirmWindow<string>();
+  const seen: string[] = [];
+  w.add('m1');
+  for (let i = 2; i <= 1000; i++) {
+    w.add(`m${i}`);
+    w.confirm(i, false, (m) => seen.push(m));
+  }
+  assert.equal(w.size, 1);
+  assert.equal(seen.length, 999);
+  assert.deepEqual([...w.values()], ['m1']);
+  w.confirm(1, false, (m) => seen.push(m));
+  assert.equal(w.size, 0);
+  assert.equal(seen.at(-1), 'm1');
+  assert.equal(w.add('m1001'), 1001);
+});
+
+test('a settle that adds (a write on each confirm) during a multiple confirm: every message settled once', () => {
+  const w = filled(100);
+  const seen: string[] = [];
+  let n = 100;
+  w.confirm(100, true, (m) => {
+    seen.push(m);
+    w.add(`m${++n}`);
+  });
+  assert.equal(seen.length, 100);
+  assert.equal(w.size, 100);
+  assert.deepEqual([...w.values()][0], 'm101');
+});
+
+/** The contract as a Map keeps it: tag -> message in tag order. */
+class MapModel {
+  readonly pending = new Map<number, string>();
+  next = 1;
+  add(m: string): number {
+    this.pending.set(this.next, m);
+    return this.next++;
+  }
+  confirm(tag: number, multiple: boolean, settle: (m: string) => void): void {
+    if (!multiple) {
+      const m = this.pending.get(tag);
+      if (m !== undefined) {
+        this.pending.delete(tag);
+        settle(m);
+      }
+      return;
+    }
+    for (const [t, m] of this.pending) {
+      if (t > tag) break;
+      this.pending.delete(t);
+      settle(m);
+    }
+  }
+}
+
+test('any sequence of writes, single and multiple confirms and channel losses: as a Map of tags would', () => {
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('add' as const), n: fc.integer({ min: 1, max: 150 }) }),
+    fc.record({ kind: fc.constant('confirm' as const), back: fc.integer({ min: 0, max: 200 }), multiple: fc.boolean() }),
+    fc.record({ kind: fc.constant('lose' as const) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+      const w = new ConfirmWindow<string>();
+      const model = new MapModel();
+      let id = 0;
+      for (const o of ops) {
+        if (o.kind === 'add') {
+          for (let i = 0; i < o.n; i++) {
+            const m = `m${++id}`;
+            assert.equal(w.add(m), model.add(m));
+          }
+        } else if (o.kind === 'confirm') {
+          // A tag up to `back` below the newest: some confirmed already, some not, some before the oldest.
+          const tag = Math.max(1, model.next - 1 - o.back);
+          const got: string[] = [];
+          const want: string[] = [];
+          w.confirm(tag, o.multiple, (m) => got.push(m));
+          model.confirm(tag, o.multiple, (m) => want.push(m));
+          assert.deepEqual(got, want);
+        } else {
+          assert.deepEqual(w.takeAll(), [...model.pending.values()]);
+          model.pending.clear();
+          model.next = 1;
+        }
+        assert.equal(w.size, model.pending.size);
+        assert.deepEqual([...w.values()], [...model.pending.values()]);
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('some visits the unconfirmed oldest first and stops at the first true', () => {
+  const w = filled(5);
+  w.confirm(2, false, () => undefined);
+  const visited: string[] = [];
+  assert.equal(
+    w.some((m) => {
+      visited.push(m);
+      return m === 'm4';
+    }),
+    true,
+  );
+  assert.deepEqual(visited, ['m1', 'm3', 'm4']);
+  assert.equal(
+    w.some(() => false),
+    false,
+  );
 });

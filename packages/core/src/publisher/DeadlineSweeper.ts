@@ -56,9 +56,10 @@ export class DeadlineSweeper {
         (entry) => this.#expire(entry, false),
       );
     }
-    for (const entry of this.#window.values()) {
+    this.#window.some((entry) => {
       if (entry.phase === WRITTEN && entry.deadline <= now) this.#expire(entry, true);
-    }
+      return false;
+    });
     this.#swept(now);
   }
 }

@@ -75,3 +75,21 @@ export function settle(entry: PendingPublish): void {
     entry.countedBy = undefined;
   }
 }
+
+let binding: PendingPublish | undefined;
+
+function bind(resolve: () => void, reject: (error: Error) => void): void {
+  const entry = binding as PendingPublish;
+  entry.resolve = resolve;
+  entry.reject = reject;
+}
+
+/** A promise settled through `entry.resolve` / `entry.reject`: one shared executor, no closure per publish. */
+export function promiseOf(entry: PendingPublish): Promise<void> {
+  binding = entry;
+  try {
+    return new Promise<void>(bind);
+  } finally {
+    binding = undefined;
+  }
+}

@@ -9,7 +9,7 @@ import { ConfirmWindow } from './ConfirmWindow.js';
 import { DeadlineSweeper } from './DeadlineSweeper.js';
 import { DepthGate } from './DepthGate.js';
 import { AMQPLIB_FRAME_MAX } from './headerFrame.js';
-import { type PendingPublish, settle, WRITTEN } from './PendingPublish.js';
+import { type PendingPublish, promiseOf, settle, WRITTEN } from './PendingPublish.js';
 import { PublishBuffer } from './PublishBuffer.js';
 import { PublisherConnection } from './PublisherConnection.js';
 import type { PublisherEvents, PublisherObserver, PublisherState, PublisherStats } from './PublisherEvents.js';
@@ -180,24 +180,33 @@ export class Publisher {
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<void>((resolve, reject) => {
-      entry.resolve = resolve;
-      entry.reject = reject;
-      // A queue at its `limits` mark holds or refuses the publish itself; other queues' publishes go on.
-      if (this.#depth !== undefined && exchange === '' && options.ignoreLimits !== true && !this.#depth.admit(entry)) return;
-      if (blockedBy === undefined && this.#buffer.length === 0) {
-        this.#write(entry);
-      } else if (this.#depth === undefined ? this.#buffer.fits(entry.bytes) : this.#depth.hasRoom(entry.bytes)) {
-        this.#buffer.push(entry);
-      } else {
-        this.#counts.rejectedBlocked++;
-        settle(entry); // let through by a queue's mark, it no longer counts against it
-        const b = this.#buffer;
-        const state = this.#status.state;
-        const waiting = state === 'ready' ? 'waiting for confirms' : state;
-        reject(new BrokerBlockedError(`publish buffer is full (${b.length} messages, ${b.bytes} bytes) while the publisher is ${waiting}`));
-      }
-    });
+    const promise = promiseOf(entry);
+    try {
+      this.#admit(entry, exchange, options, blockedBy);
+    } catch (error) {
+      entry.reject(error as Error); // as a promise executor would: what throws rejects
+    }
+    return promise;
+  }
+
+  /** Writes, buffers or refuses a prepared publish (its promise made: a refusal rejects it). */
+  #admit(entry: PendingPublish, exchange: string, options: PublishOptions, blockedBy: WriteBlock | undefined): void {
+    // A queue at its `limits` mark holds or refuses the publish itself; other queues' publishes go on.
+    if (this.#depth !== undefined && exchange === '' && options.ignoreLimits !== true && !this.#depth.admit(entry)) return;
+    if (blockedBy === undefined && this.#buffer.length === 0) {
+      this.#write(entry);
+    } else if (this.#depth === undefined ? this.#buffer.fits(entry.bytes) : this.#depth.hasRoom(entry.bytes)) {
+      this.#buffer.push(entry);
+    } else {
+      this.#counts.rejectedBlocked++;
+      settle(entry); // let through by a queue's mark, it no longer counts against it
+      const b = this.#buffer;
+      const state = this.#status.state;
+      const waiting = state === 'ready' ? 'waiting for confirms' : state;
+      entry.reject(
+        new BrokerBlockedError(`publish buffer is full (${b.length} messages, ${b.bytes} bytes) while the publisher is ${waiting}`),
+      );
+    }
   }
 
   /**

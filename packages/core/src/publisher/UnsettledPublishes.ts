@@ -48,8 +48,7 @@ export class UnsettledPublishes {
   /** Nothing waits for an answer: buffer empty, nothing held, and every written message settled. */
   isIdle(): boolean {
     if (this.#buffer.length > 0 || this.#held() > 0) return false;
-    for (const entry of this.#window.values()) if (entry.phase === WRITTEN) return false;
-    return true;
+    return !this.#window.some((entry) => entry.phase === WRITTEN);
   }
 
   /** Something settled or moved: wakes close() if it waits and nothing is left. */
