@@ -31,6 +31,8 @@ export interface ConsumeResult {
   rate: number;
   /** This process's CPU (user + system) in the window over the messages handled in it, µs. */
   cpuUsPerMsg: number;
+  /** Its minor page faults in the window over those messages (NaN off Linux). */
+  faultsPerMsg: number;
   /** Handler calls from start to stop: the queue must have lost exactly these. */
   handled: number;
   /** The queue ran out before the window closed: the measurement is void (the parent refills more). */
@@ -41,6 +43,7 @@ export interface PublishResult {
   /** Confirms per second in the window. */
   rate: number;
   cpuUsPerMsg: number;
+  faultsPerMsg: number;
   /** Confirms from start to stop. */
   confirmed: number;
 }

@@ -88,7 +88,9 @@ export function consumeScenario(c: ConsumeCase): Scenario {
               }
               // Never lowered: one measurement slowed by a busy machine must not starve the next subject.
               expected = Math.min(bound, Math.max(expected, r.rate));
-              ctx.note(`  ${s.label}: ${Math.round(r.rate)} msg/s, ${r.cpuUsPerMsg.toFixed(1)} µs CPU/msg`);
+              ctx.note(
+                `  ${s.label}: ${Math.round(r.rate)} msg/s, ${r.cpuUsPerMsg.toFixed(1)} µs CPU/msg, ${r.faultsPerMsg.toFixed(2)} page faults/msg`,
+              );
               (cpu[s.key] as number[]).push(r.cpuUsPerMsg);
               return r.rate;
             } catch (error) {

@@ -38,7 +38,9 @@ export function publishScenario(window: number, quick = false): Scenario {
               );
               const depth = await reservoir.depth();
               if (depth !== r.confirmed) ctx.note(`  ${s.label}: the queue holds ${depth} messages after ${r.confirmed} confirms`);
-              ctx.note(`  ${s.label}: ${Math.round(r.rate)} msg/s, ${r.cpuUsPerMsg.toFixed(1)} µs CPU/msg`);
+              ctx.note(
+                `  ${s.label}: ${Math.round(r.rate)} msg/s, ${r.cpuUsPerMsg.toFixed(1)} µs CPU/msg, ${r.faultsPerMsg.toFixed(2)} page faults/msg`,
+              );
               (cpu[s.key] as number[]).push(r.cpuUsPerMsg);
               return r.rate;
             } catch (error) {
