@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [--quick] [--only name[,name]] [--subjects key[,key]] [--rounds n] [--window ms] [--profile dir] [--list]`:
+ * `npm run bench [-- --json] [--quick] [--only name[,name]] [--subjects key[,key]] [--rounds n] [--window ms] [--warmup ms] [--profile dir] [--list]`:
  * runs each scenario against the local RabbitMQ (AMQP_URL): Warren, raw amqplib and the peers
  * where they apply, alternating within each round, and prints a table (median, min–max, ratio to
  * raw amqplib from the same round), or with --json one object per row. --quick is the CI smoke:
@@ -22,6 +22,7 @@ const USAGE = `usage: npm run bench [-- options]
   --subjects key[,key] subjects to run: ${[RAW, WARREN, ...PEERS].map((s) => s.key).join(', ')}
   --rounds n           rounds per scenario (default 5, --quick 1)
   --window ms          measured window per subject and round (default 2000)
+  --warmup ms          warm-up before each window (default 2000; 500 where the queue is pre-filled)
   --profile dir        write a .cpuprofile of each measured window to dir
   --list               list the scenarios and exit
   --help               this text`;
@@ -33,6 +34,7 @@ const OPTIONS = {
   subjects: { type: 'string' },
   rounds: { type: 'string' },
   window: { type: 'string' },
+  warmup: { type: 'string' },
   profile: { type: 'string' },
   list: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
@@ -91,6 +93,7 @@ const ctx: BenchContext = {
   quick: values.quick,
   subjects: list(values.subjects),
   windowMs: values.window === undefined ? undefined : positiveInteger('window', values.window, 2000),
+  warmupMs: values.warmup === undefined ? undefined : positiveInteger('warmup', values.warmup, 2000),
   profileDir: values.profile,
   note: (m: string) => process.stderr.write(`${m}\n`),
 };

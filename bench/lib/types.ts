@@ -35,6 +35,8 @@ export interface BenchContext {
   subjects: readonly string[] | undefined;
   /** --window: the measurement window of the consume, publish and latency scenarios, ms (default 2000). */
   windowMs: number | undefined;
+  /** --warmup: every scenario's warm-up, ms, instead of its own. */
+  warmupMs: number | undefined;
   /** Directory for CPU profiles of each measurement's window (bench/measure/profile.ts), if any. */
   profileDir: string | undefined;
   /** Progress lines for people; goes to stderr so --json output stays clean. */

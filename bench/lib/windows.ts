@@ -1,7 +1,21 @@
 import type { Window } from '../measure/jobs.js';
 import type { BenchContext } from './types.js';
 
-/** Full run: the issue's harness used 2 s windows (700 ms ones swung by ±30 % per round here). --quick: just long enough to catch a gross regression. */
-export function windowFor(ctx: BenchContext): Window {
-  return ctx.quick ? { warmupMs: 300, windowMs: 700 } : { warmupMs: 500, windowMs: ctx.windowMs ?? 2000 };
+/** Warm-up where every warm-up message must be in the queue beforehand (consume): the broker pays to fill it. */
+export const SHORT_WARMUP_MS = 500;
+/**
+ * Warm-up where nothing is pre-filled (publish, latency, rpc): long enough for a steady state.
+ * Measured here (publish, window 100, 3 rounds each): after 700 ms Warren's publisher was still
+ * tiering up and V8 still growing its young generation (0.21–0.22 page faults per message,
+ * 1.20–1.23× raw amqplib's CPU per message); after 2 s, 0.01–0.06 faults and 0.90–1.18×; after
+ * 4 s, none and 1.08–1.19×. Raw amqplib, with less code and a smaller heap, was steady after 700 ms.
+ */
+export const STEADY_WARMUP_MS = 2000;
+
+/**
+ * Full run: 2 s windows (the issue's harness; 700 ms ones swung by ±30 % per round here) after
+ * `warmupMs` (--warmup overrides it). --quick: just long enough to catch a gross regression.
+ */
+export function windowFor(ctx: BenchContext, warmupMs: number = STEADY_WARMUP_MS): Window {
+  return ctx.quick ? { warmupMs: 300, windowMs: 700 } : { warmupMs: ctx.warmupMs ?? warmupMs, windowMs: ctx.windowMs ?? 2000 };
 }

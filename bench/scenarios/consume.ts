@@ -2,7 +2,7 @@ import { benchQueueName, Reservoir, withQueue } from '../lib/broker.js';
 import { runJob } from '../lib/runJob.js';
 import { alternate, rowsFromRounds } from '../lib/stats.js';
 import type { BenchContext, BenchRow, Scenario, Target } from '../lib/types.js';
-import { windowFor } from '../lib/windows.js';
+import { SHORT_WARMUP_MS, windowFor } from '../lib/windows.js';
 import type { ConsumeResult } from '../measure/jobs.js';
 import { PEERS, RAW, type SubjectSpec, selectSubjects, WARREN, warrenWith } from '../subjects/catalogue.js';
 
@@ -47,7 +47,7 @@ export function consumeScenario(c: ConsumeCase): Scenario {
       'from a pre-filled durable queue of persistent 1 KiB JSON messages',
     async run(ctx: BenchContext): Promise<BenchRow[]> {
       const subjects = selectSubjects(ctx.quick ? c.subjects : [...c.subjects, ...(c.variants ?? [])], ctx.subjects);
-      const window = windowFor(ctx);
+      const window = windowFor(ctx, SHORT_WARMUP_MS);
       const queue = benchQueueName(`consume${c.prefetch}`);
       // A first guess of the rate, raised to the fastest seen: the queue holds enough for warm-up and window, with a margin.
       let expected = Math.min(bound, c.prefetch === 1 ? 3000 : 9000);

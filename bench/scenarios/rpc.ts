@@ -5,10 +5,9 @@ import * as amqp from 'amqplib';
 import { benchQueueName, withQueue } from '../lib/broker.js';
 import { alternate, rowsFromRounds } from '../lib/stats.js';
 import type { BenchRow, Scenario, Target } from '../lib/types.js';
+import { STEADY_WARMUP_MS } from '../lib/windows.js';
 
 const WINDOW_MS = 3000;
-/** Requests before the window, as the other scenarios warm up: the JIT, and each subject's first-request set-up (a reply consumer, a cancel exchange). */
-const WARMUP_MS = 500;
 const REPLY_TO = 'amq.rabbitmq.reply-to';
 
 type Subject = 'raw' | 'same' | 'warren';
@@ -19,9 +18,13 @@ interface Result {
   p99: number;
 }
 
-/** Keeps `callers` requests in flight for WINDOW_MS after WARMUP_MS; each caller sends its next request when its reply comes. */
-async function drive(callers: number, call: () => Promise<void>): Promise<Result> {
-  const warmUntil = performance.now() + WARMUP_MS;
+/**
+ * Keeps `callers` requests in flight for WINDOW_MS after `warmupMs` of requests (the JIT, and each
+ * subject's first-request set-up: a reply consumer, a cancel exchange); each caller sends its next
+ * request when its reply comes.
+ */
+async function drive(callers: number, warmupMs: number, call: () => Promise<void>): Promise<Result> {
+  const warmUntil = performance.now() + warmupMs;
   await Promise.all(
     Array.from({ length: callers }, async () => {
       while (performance.now() < warmUntil) await call();
@@ -93,7 +96,7 @@ const stamped = (): { messageId: string; timestamp: number } => ({ messageId: ra
  * an ok reply has none) and acks the request at once, as Warren's Replier does. The row that tells the protocol's cost apart
  * from the framework's.
  */
-function raw(url: string, queue: string, callers: number, guarantees: boolean): Promise<Result> {
+function raw(url: string, queue: string, callers: number, warmupMs: number, guarantees: boolean): Promise<Result> {
   return withConnections(url, async (server, client) => {
     const open = (c: amqp.ChannelModel): Promise<amqp.Channel> => (guarantees ? c.createConfirmChannel() : c.createChannel());
     // On a confirm channel, a callback takes the broker's ack; on a plain one, none is given.
@@ -118,6 +121,7 @@ function raw(url: string, queue: string, callers: number, guarantees: boolean): 
     let n = 0;
     return await drive(
       callers,
+      warmupMs,
       () =>
         new Promise<void>((resolve) => {
           const deadline = Date.now() + 10_000;
@@ -139,7 +143,7 @@ function raw(url: string, queue: string, callers: number, guarantees: boolean): 
 }
 
 /** Warren as an app would use it: a @Consumer whose handler returns the reply, and publisher.request(). */
-async function warren(url: string, queue: string, callers: number): Promise<Result> {
+async function warren(url: string, queue: string, callers: number, warmupMs: number): Promise<Result> {
   // deadLetter off: the queue is the plain one raw amqplib uses (the same arguments).
   @Consumer({ queue, prefetch: 100, deadLetter: false })
   class Doubler extends Worker<{ n: number }, { doubled: number }> {
@@ -151,7 +155,7 @@ async function warren(url: string, queue: string, callers: number): Promise<Resu
   const client = await createPublisher({ url, appName: 'bench-rpc-client', logger: silentLogger() });
   try {
     let n = 0;
-    return await drive(callers, async () => {
+    return await drive(callers, warmupMs, async () => {
       await client.request<{ doubled: number }>(queue, { n: n++ }, { timeoutMs: 10_000 });
     });
   } finally {
@@ -162,9 +166,10 @@ async function warren(url: string, queue: string, callers: number): Promise<Resu
 
 export const rpc: Scenario = {
   name: 'rpc round-trip',
-  description: `request/reply round trips over direct reply-to, ${WINDOW_MS / 1000} s per subject after ${WARMUP_MS} ms of warm-up, 1 and 100 concurrent callers`,
+  description: `request/reply round trips over direct reply-to, ${WINDOW_MS / 1000} s per subject after ${STEADY_WARMUP_MS / 1000} s of warm-up (--warmup), 1 and 100 concurrent callers`,
   async run(ctx) {
     const rows: BenchRow[] = [];
+    const warmupMs = ctx.warmupMs ?? STEADY_WARMUP_MS;
     const labels: Record<Subject, string> = {
       raw: 'raw amqplib direct reply-to',
       same: "raw amqplib, Warren's guarantees",
@@ -183,9 +188,9 @@ export const rpc: Scenario = {
       };
       const rates = await withQueue(ctx.url, queue, () =>
         alternate(ctx.rounds, {
-          raw: timed('raw', () => raw(ctx.url, queue, callers, false)),
-          same: timed('same', () => raw(ctx.url, queue, callers, true)),
-          warren: timed('warren', () => warren(ctx.url, queue, callers)),
+          raw: timed('raw', () => raw(ctx.url, queue, callers, warmupMs, false)),
+          same: timed('same', () => raw(ctx.url, queue, callers, warmupMs, true)),
+          warren: timed('warren', () => warren(ctx.url, queue, callers, warmupMs)),
         }),
       );
       const scenario = `rpc round-trip concurrency=${callers}`;
