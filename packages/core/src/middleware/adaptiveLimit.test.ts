@@ -124,7 +124,10 @@ describe('AdaptiveConcurrencyLimit', () => {
     assert.equal(d.max, 40);
     assert.equal(d.inFlight, 0);
     assert.ok(typeof d.rttNoLoad === 'number' && d.rttNoLoad >= 1, `rttNoLoad ${d.rttNoLoad}`);
-    assert.ok(policy.maxSeen <= 8);
+    // Never more at once than the limit in force: at most the highest it reached (how many windows
+    // closed in 260 ms depends on the machine; CI once saw a third, to 16, and a fixed 8 failed).
+    const highest = Math.max(2, ...changes.map((c) => c[1] as number));
+    assert.ok(policy.maxSeen <= highest, `${policy.maxSeen} handlers at once, above the highest limit ${highest}`);
   });
 
   test('timeouts and errors cut the limit; Reject and outside aborts say nothing about load', async () => {
