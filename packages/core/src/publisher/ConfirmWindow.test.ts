@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { ConfirmWindow } from './ConfirmWindow.js';
+import { ConfirmWindow, MAX_RING_SLOTS } from './ConfirmWindow.js';
 
 function filled(n: number): ConfirmWindow<string> {
   const w = new ConfirmWindow<string>();
@@ -54,6 +54,29 @@ test('a tag left unconfirmed while many later ones are confirmed one by one: the
   assert.equal(w.add('m1001'), 1001);
 });
 
+test('one message never confirmed while 10,000 after it are: the ring stays at its bound, the message is kept', () => {
+  const w = new ConfirmWindow<string>(16);
+  w.add('stuck');
+  for (let i = 2; i <= 10_001; i++) {
+    w.add(`m${i}`);
+    w.confirm(i, false, () => undefined);
+  }
+  assert.equal(w.ringSlots, 16);
+  assert.equal(w.size, 1);
+  assert.deepEqual([...w.values()], ['stuck']);
+  const seen: string[] = [];
+  w.confirm(1, false, (m) => seen.push(m));
+  assert.deepEqual(seen, ['stuck']);
+  assert.equal(w.size, 0);
+});
+
+test('the bound must be a power of two', () => {
+  assert.throws(() => new ConfirmWindow(12), /power of two/);
+  assert.throws(() => new ConfirmWindow(1), /power of two/);
+  assert.equal(new ConfirmWindow().ringSlots, 64);
+  assert.equal(new ConfirmWindow(8).ringSlots, 8);
+});
+
 test('a settle that adds (a write on each confirm) during a multiple confirm: every message settled once', () => {
   const w = filled(100);
   const seen: string[] = [];
@@ -99,8 +122,9 @@ test('any sequence of writes, single and multiple confirms and channel losses: a
     fc.record({ kind: fc.constant('lose' as const) }),
   );
   fc.assert(
-    fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
-      const w = new ConfirmWindow<string>();
+    // Small bounds too: the oldest unconfirmed move out of the ring into the stragglers.
+    fc.property(fc.constantFrom(2, 4, 16, MAX_RING_SLOTS), fc.array(op, { maxLength: 60 }), (maxSlots, ops) => {
+      const w = new ConfirmWindow<string>(maxSlots);
       const model = new MapModel();
       let id = 0;
       for (const o of ops) {
@@ -126,7 +150,7 @@ test('any sequence of writes, single and multiple confirms and channel losses: a
         assert.deepEqual([...w.values()], [...model.pending.values()]);
       }
     }),
-    { numRuns: 300 },
+    { numRuns: 500 },
   );
 });
 
