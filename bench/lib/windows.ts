@@ -8,7 +8,7 @@ export const SHORT_WARMUP_MS = 500;
  * Measured here (publish, window 100, 3 rounds each): after 700 ms Warren's publisher was still
  * tiering up and V8 still growing its young generation (0.21–0.22 page faults per message,
  * 1.20–1.23× raw amqplib's CPU per message); after 2 s, 0.01–0.06 faults and 0.90–1.18×; after
- * 4 s, none and 1.08–1.19×. Raw amqplib, with less code and a smaller heap, was steady after 700 ms.
+ * 4 s, 0.00–0.01 and 1.08–1.19×. Raw amqplib, with less code and a smaller heap, was steady after 700 ms.
  */
 export const STEADY_WARMUP_MS = 2000;
 

@@ -27,25 +27,19 @@ import {
   type WarrenApp,
   Worker,
 } from '@warren/core';
-import { BrokerAdmin, queueCounts, rabbitmqctl, sleep, uniqueName, waitFor } from '@warren/testing';
+import { type BrokerAdmin, queueCounts, rabbitmqctl, sleep, uniqueName, waitFor } from '@warren/testing';
 import { startTestApp } from '../support/app.js';
 import { BROKER_URL } from '../support/broker.js';
 import { fixture, spawnWarren } from '../support/cli.js';
-
-type Req = { n: number; fail?: boolean };
-type Res = { doubled: number; worker: number };
+import { closeRpcKit, openRpcKit, type Req, type Res } from '../support/rpc.js';
 
 describe('request/reply', () => {
   let admin: BrokerAdmin;
   let client: Publisher;
   before(async () => {
-    admin = await BrokerAdmin.open();
-    client = await createPublisher({ url: BROKER_URL, logger: silentLogger(), appName: 'rpc-test-client' });
+    ({ admin, client } = await openRpcKit('rpc-test-client'));
   });
-  after(async () => {
-    await client.close();
-    await admin.cleanup();
-  });
+  after(() => closeRpcKit({ admin, client }));
 
   it('1,000 concurrent requests against 4 workers: every reply to its caller, none crossed, nothing left pending', async () => {
     const queue = uniqueName('rpc-many');

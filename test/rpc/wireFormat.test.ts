@@ -6,26 +6,20 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Consumer, createPublisher, HEADER, type Publisher, Reject, requestDeadline, silentLogger, Worker } from '@warren/core';
-import { BrokerAdmin, uniqueName } from '@warren/testing';
+import { Consumer, HEADER, type Publisher, Reject, requestDeadline, Worker } from '@warren/core';
+import { type BrokerAdmin, uniqueName } from '@warren/testing';
 import * as amqp from 'amqplib';
 import { startTestApp } from '../support/app.js';
 import { BROKER_URL } from '../support/broker.js';
-
-type Req = { n: number; fail?: boolean };
-type Res = { doubled: number; worker: number };
+import { closeRpcKit, openRpcKit, type Req, type Res } from '../support/rpc.js';
 
 describe('request/reply on the wire', () => {
   let admin: BrokerAdmin;
   let client: Publisher;
   before(async () => {
-    admin = await BrokerAdmin.open();
-    client = await createPublisher({ url: BROKER_URL, logger: silentLogger(), appName: 'rpc-wire-client' });
+    ({ admin, client } = await openRpcKit('rpc-wire-client'));
   });
-  after(async () => {
-    await client.close();
-    await admin.cleanup();
-  });
+  after(() => closeRpcKit({ admin, client }));
 
   it('a request and its ok reply carry an empty headers table (the broker decodes each entry); the deadline travels in the correlation id', async () => {
     const queue = uniqueName('rpc-wire');
