@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatTable } from './lib/report.js';
 import type { BenchContext, BenchRow } from './lib/types.js';
+import { BROKER_PID_ENV, localBrokerPid } from './measure/brokerCpu.js';
 import { scenarios } from './scenarios/index.js';
 import { PEERS, RAW, WARREN } from './subjects/catalogue.js';
 
@@ -97,6 +98,11 @@ const ctx: BenchContext = {
   profileDir: values.profile,
   note: (m: string) => process.stderr.write(`${m}\n`),
 };
+
+// Found once here, read by every child (runJob forks with this environment) and by in-process scenarios.
+const brokerPid = localBrokerPid(ctx.url);
+if (brokerPid === undefined) ctx.note('no single local RabbitMQ node to read: the broker CPU rows read NaN');
+else process.env[BROKER_PID_ENV] = String(brokerPid);
 
 const rows: BenchRow[] = [];
 const failed: string[] = [];

@@ -33,6 +33,8 @@ export interface ConsumeResult {
   cpuUsPerMsg: number;
   /** Its minor page faults in the window over those messages (NaN off Linux). */
   faultsPerMsg: number;
+  /** The local broker's CPU in the window over those messages, µs (NaN without one). */
+  brokerCpuUsPerMsg: number;
   /** Handler calls from start to stop: the queue must have lost exactly these. */
   handled: number;
   /** The queue ran out before the window closed: the measurement is void (the parent refills more). */
@@ -44,6 +46,7 @@ export interface PublishResult {
   rate: number;
   cpuUsPerMsg: number;
   faultsPerMsg: number;
+  brokerCpuUsPerMsg: number;
   /** Confirms from start to stop. */
   confirmed: number;
 }

@@ -1,16 +1,28 @@
 import { readFileSync } from 'node:fs';
+import { brokerCpuUs } from './brokerCpu.js';
 import { windowProfile } from './profile.js';
 
-/** A point in a measurement: when, this process's CPU and minor page faults, and a count of messages. */
+/** A point in a measurement: when, this process's CPU and minor page faults, the broker's CPU, and a count of messages. */
 export interface Snapshot {
   t: number;
   cpu: NodeJS.CpuUsage;
   faults: number;
+  /** The local broker's CPU so far, µs (NaN where there is none to read: brokerCpu.ts). */
+  broker: number;
   n: number;
 }
 
 export function snapshot(n: number): Snapshot {
-  return { t: performance.now(), cpu: process.cpuUsage(), faults: minorFaults(), n };
+  return { t: performance.now(), cpu: process.cpuUsage(), faults: minorFaults(), broker: brokerCpuUs(), n };
+}
+
+/** What a measurement window reads between two snapshots. */
+export interface WindowReading {
+  rate: number;
+  cpuUsPerMsg: number;
+  faultsPerMsg: number;
+  /** The broker's CPU over the messages (NaN without a local broker): what a library's protocol choices cost the server. */
+  brokerCpuUsPerMsg: number;
 }
 
 /**
@@ -19,13 +31,14 @@ export function snapshot(n: number): Snapshot {
  * a process whose young generation V8 has grown takes some per message, and a few tenths of a
  * fault per message showed as several µs of CPU.
  */
-export function between(a: Snapshot, b: Snapshot): { rate: number; cpuUsPerMsg: number; faultsPerMsg: number } {
+export function between(a: Snapshot, b: Snapshot): WindowReading {
   const n = b.n - a.n;
   const cpu = b.cpu.user - a.cpu.user + (b.cpu.system - a.cpu.system);
   return {
     rate: n / ((b.t - a.t) / 1000),
     cpuUsPerMsg: n > 0 ? cpu / n : Number.NaN,
     faultsPerMsg: n > 0 ? (b.faults - a.faults) / n : Number.NaN,
+    brokerCpuUsPerMsg: n > 0 ? (b.broker - a.broker) / n : Number.NaN,
   };
 }
 

@@ -23,9 +23,13 @@ export interface ConsumeCase {
   quick?: boolean;
 }
 
-function names(c: ConsumeCase): { rate: string; cpu: string } {
+function names(c: ConsumeCase): { rate: string; cpu: string; broker: string } {
   const handler = c.handlerMs > 0 ? ` handler=${c.handlerMs}ms` : '';
-  return { rate: `consume${handler} prefetch=${c.prefetch}`, cpu: `consume cpu${handler} prefetch=${c.prefetch}` };
+  return {
+    rate: `consume${handler} prefetch=${c.prefetch}`,
+    cpu: `consume cpu${handler} prefetch=${c.prefetch}`,
+    broker: `consume broker cpu${handler} prefetch=${c.prefetch}`,
+  };
 }
 
 /**
@@ -36,7 +40,7 @@ function names(c: ConsumeCase): { rate: string; cpu: string } {
  * count is checked: the queue lost exactly the messages the subject handled.
  */
 export function consumeScenario(c: ConsumeCase): Scenario {
-  const { rate: name, cpu: cpuName } = names(c);
+  const { rate: name, cpu: cpuName, broker: brokerName } = names(c);
   // Little's law: at most `prefetch` messages in flight, each held handlerMs at least.
   const bound = c.handlerMs > 0 ? (c.prefetch * 1000) / c.handlerMs : Number.POSITIVE_INFINITY;
   return {
@@ -52,6 +56,7 @@ export function consumeScenario(c: ConsumeCase): Scenario {
       // A first guess of the rate, raised to the fastest seen: the queue holds enough for warm-up and window, with a margin.
       let expected = Math.min(bound, c.prefetch === 1 ? 3000 : 9000);
       const cpu: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s.key, []]));
+      const brokerCpu: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s.key, []]));
       const rates = await withQueue(ctx.url, queue, async () => {
         const reservoir = new Reservoir(ctx.url, queue);
         const measure = (s: SubjectSpec) => async (): Promise<number> => {
@@ -89,9 +94,10 @@ export function consumeScenario(c: ConsumeCase): Scenario {
               // Never lowered: one measurement slowed by a busy machine must not starve the next subject.
               expected = Math.min(bound, Math.max(expected, r.rate));
               ctx.note(
-                `  ${s.label}: ${Math.round(r.rate)} msg/s, ${r.cpuUsPerMsg.toFixed(1)} µs CPU/msg, ${r.faultsPerMsg.toFixed(2)} page faults/msg`,
+                `  ${s.label}: ${Math.round(r.rate)} msg/s, ${r.cpuUsPerMsg.toFixed(1)} µs CPU/msg, ${r.faultsPerMsg.toFixed(2)} page faults/msg, broker ${r.brokerCpuUsPerMsg.toFixed(1)} µs CPU/msg`,
               );
               (cpu[s.key] as number[]).push(r.cpuUsPerMsg);
+              (brokerCpu[s.key] as number[]).push(r.brokerCpuUsPerMsg);
               return r.rate;
             } catch (error) {
               if (attempt++ >= ATTEMPTS) throw error;
@@ -112,6 +118,7 @@ export function consumeScenario(c: ConsumeCase): Scenario {
       const rows = [
         ...rowsFromRounds(name, 'msg/s', rates, label, pick('rate')),
         ...rowsFromRounds(cpuName, 'µs CPU/msg', cpu, label, pick('cpu')),
+        ...rowsFromRounds(brokerName, 'µs broker CPU/msg', brokerCpu, label),
       ];
       if (Number.isFinite(bound)) {
         const raw = rows[0]?.value ?? Number.NaN;

@@ -16,6 +16,7 @@ const ATTEMPTS = 3;
 export function publishScenario(window: number, quick = false): Scenario {
   const name = `publish confirm window=${window}`;
   const cpuName = `publish confirm cpu window=${window}`;
+  const brokerName = `publish confirm broker cpu window=${window}`;
   return {
     name,
     quick,
@@ -25,6 +26,7 @@ export function publishScenario(window: number, quick = false): Scenario {
       const w = windowFor(ctx);
       const queue = benchQueueName(`publish${window}`);
       const cpu: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s.key, []]));
+      const brokerCpu: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s.key, []]));
       const rates = await withQueue(ctx.url, queue, async () => {
         const reservoir = new Reservoir(ctx.url, queue);
         const measure = (s: SubjectSpec) => async (): Promise<number> => {
@@ -39,9 +41,10 @@ export function publishScenario(window: number, quick = false): Scenario {
               const depth = await reservoir.depth();
               if (depth !== r.confirmed) ctx.note(`  ${s.label}: the queue holds ${depth} messages after ${r.confirmed} confirms`);
               ctx.note(
-                `  ${s.label}: ${Math.round(r.rate)} msg/s, ${r.cpuUsPerMsg.toFixed(1)} µs CPU/msg, ${r.faultsPerMsg.toFixed(2)} page faults/msg`,
+                `  ${s.label}: ${Math.round(r.rate)} msg/s, ${r.cpuUsPerMsg.toFixed(1)} µs CPU/msg, ${r.faultsPerMsg.toFixed(2)} page faults/msg, broker ${r.brokerCpuUsPerMsg.toFixed(1)} µs CPU/msg`,
               );
               (cpu[s.key] as number[]).push(r.cpuUsPerMsg);
+              (brokerCpu[s.key] as number[]).push(r.brokerCpuUsPerMsg);
               return r.rate;
             } catch (error) {
               if (attempt >= ATTEMPTS) throw error;
@@ -59,7 +62,11 @@ export function publishScenario(window: number, quick = false): Scenario {
       const label = (key: string): string => subjects.find((s) => s.key === key)?.label ?? key;
       const rateTarget: Record<string, Target> = { warren: { of: 'ratio', op: '>=', bound: 0.98 } };
       const cpuTarget: Record<string, Target> = { warren: { of: 'ratio', op: '<=', bound: 1.05 } };
-      return [...rowsFromRounds(name, 'msg/s', rates, label, rateTarget), ...rowsFromRounds(cpuName, 'µs CPU/msg', cpu, label, cpuTarget)];
+      return [
+        ...rowsFromRounds(name, 'msg/s', rates, label, rateTarget),
+        ...rowsFromRounds(cpuName, 'µs CPU/msg', cpu, label, cpuTarget),
+        ...rowsFromRounds(brokerName, 'µs broker CPU/msg', brokerCpu, label),
+      ];
     },
   };
 }

@@ -6,16 +6,24 @@ import { benchQueueName, withQueue } from '../lib/broker.js';
 import { alternate, rowsFromRounds } from '../lib/stats.js';
 import type { BenchRow, Scenario, Target } from '../lib/types.js';
 import { STEADY_WARMUP_MS } from '../lib/windows.js';
+import { brokerCpuUs } from '../measure/brokerCpu.js';
 
 const WINDOW_MS = 3000;
 const REPLY_TO = 'amq.rabbitmq.reply-to';
 
-type Subject = 'raw' | 'same' | 'warren';
+type Subject = 'raw' | 'same' | 'unconfirmed' | 'warren';
+
+/** What raw amqplib does beside the request and the reply: see raw(). */
+type RawMode = 'least' | 'guarantees' | 'unconfirmed';
 
 interface Result {
   perSec: number;
   p50: number;
   p99: number;
+  /** This process's CPU (caller and responder both), µs per round trip. */
+  cpuUs: number;
+  /** The local broker's CPU, µs per round trip (NaN without one). */
+  brokerCpuUs: number;
 }
 
 /**
@@ -33,6 +41,8 @@ async function drive(callers: number, warmupMs: number, call: () => Promise<void
   const latencies: number[] = [];
   const until = performance.now() + WINDOW_MS;
   const started = performance.now();
+  const cpu = process.cpuUsage();
+  const broker = brokerCpuUs();
   await Promise.all(
     Array.from({ length: callers }, async () => {
       while (performance.now() < until) {
@@ -43,9 +53,12 @@ async function drive(callers: number, warmupMs: number, call: () => Promise<void
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const brokerUs = brokerCpuUs() - broker;
+  const n = latencies.length;
   latencies.sort((a, b) => a - b);
-  const at = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return { perSec: latencies.length / seconds, p50: at(0.5), p99: at(0.99) };
+  const at = (p: number): number => latencies[Math.min(n - 1, Math.floor(p * n))] ?? 0;
+  return { perSec: n / seconds, p50: at(0.5), p99: at(0.99), cpuUs: (used.user + used.system) / n, brokerCpuUs: brokerUs / n };
 }
 
 /** A responder's and a caller's connection (Nagle off, as Warren's are), closed after `run`. */
@@ -86,21 +99,26 @@ const stamped = (): { messageId: string; timestamp: number } => ({ messageId: ra
  * Raw amqplib request/reply over direct reply-to: a responder that replies and acks, and a caller
  * channel that consumes amq.rabbitmq.reply-to and matches replies by correlationId.
  *
- * `guarantees` false: done well and no more — no deadline, no cancellation, no confirms, the least
- * work a request/reply can be (the target's reference).
+ * `least`: done well and no more — no deadline, no cancellation, no confirms, the least work a
+ * request/reply can be (the target's reference).
  *
- * `guarantees` true: the protocol work Warren's request/reply does, without Warren: the request on
- * a confirm channel, `mandatory` (NoResponderError), non-persistent with an `expiration` and the
+ * `guarantees`: the protocol work Warren's request/reply does, without Warren: the request on a
+ * confirm channel, `mandatory` (NoResponderError), non-persistent with an `expiration` and the
  * deadline in its correlation id (the deadline travels), a message id and timestamp, a timer per
  * request (its timeout); the responder publishes the reply on a confirm channel (no status header:
- * an ok reply has none) and acks the request at once, as Warren's Replier does. The row that tells the protocol's cost apart
- * from the framework's.
+ * an ok reply has none) and acks the request at once, as Warren's Replier does. The row that tells
+ * the protocol's cost apart from the framework's.
+ *
+ * `unconfirmed`: `guarantees` on channels without publisher confirms, on both sides: what the
+ * confirms cost (the reply is a request's end-to-end acknowledgement; Warren confirms both).
  */
-function raw(url: string, queue: string, callers: number, warmupMs: number, guarantees: boolean): Promise<Result> {
+function raw(url: string, queue: string, callers: number, warmupMs: number, mode: RawMode): Promise<Result> {
+  const guarantees = mode !== 'least';
+  const confirms = mode === 'guarantees';
   return withConnections(url, async (server, client) => {
-    const open = (c: amqp.ChannelModel): Promise<amqp.Channel> => (guarantees ? c.createConfirmChannel() : c.createChannel());
+    const open = (c: amqp.ChannelModel): Promise<amqp.Channel> => (confirms ? c.createConfirmChannel() : c.createChannel());
     // On a confirm channel, a callback takes the broker's ack; on a plain one, none is given.
-    const confirmed = guarantees ? () => undefined : undefined;
+    const confirmed = confirms ? () => undefined : undefined;
     const sch = await open(server);
     await sch.prefetch(100);
     await sch.consume(queue, (m) => {
@@ -173,36 +191,40 @@ export const rpc: Scenario = {
     const labels: Record<Subject, string> = {
       raw: 'raw amqplib direct reply-to',
       same: "raw amqplib, Warren's guarantees",
+      unconfirmed: "raw amqplib, Warren's less confirms",
       warren: 'warren request()',
     };
     const label = (k: string): string => labels[k as Subject];
     const target: Record<string, Target> = { warren: { of: 'ratio', op: '>=', bound: 0.95 } };
     for (const callers of [1, 100]) {
       const queue = benchQueueName(`rpc${callers}`);
-      const all: Record<Subject, Result[]> = { raw: [], same: [], warren: [] };
+      const all: Record<Subject, Result[]> = { raw: [], same: [], unconfirmed: [], warren: [] };
       const timed = (k: Subject, fn: () => Promise<Result>) => async (): Promise<number> => {
         const r = await fn();
         all[k].push(r);
-        ctx.note(`  ${label(k)}, ${callers} callers: ${r.perSec.toFixed(0)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms`);
+        ctx.note(
+          `  ${label(k)}, ${callers} callers: ${r.perSec.toFixed(0)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms, ` +
+            `${r.cpuUs.toFixed(1)} µs CPU/round trip, broker ${r.brokerCpuUs.toFixed(1)}`,
+        );
         return r.perSec;
       };
       const rates = await withQueue(ctx.url, queue, () =>
         alternate(ctx.rounds, {
-          raw: timed('raw', () => raw(ctx.url, queue, callers, warmupMs, false)),
-          same: timed('same', () => raw(ctx.url, queue, callers, warmupMs, true)),
+          raw: timed('raw', () => raw(ctx.url, queue, callers, warmupMs, 'least')),
+          same: timed('same', () => raw(ctx.url, queue, callers, warmupMs, 'guarantees')),
+          unconfirmed: timed('unconfirmed', () => raw(ctx.url, queue, callers, warmupMs, 'unconfirmed')),
           warren: timed('warren', () => warren(ctx.url, queue, callers, warmupMs)),
         }),
       );
-      const scenario = `rpc round-trip concurrency=${callers}`;
-      const field = (f: 'p50' | 'p99'): Record<string, number[]> => ({
-        raw: all.raw.map((r) => r[f]),
-        same: all.same.map((r) => r[f]),
-        warren: all.warren.map((r) => r[f]),
-      });
+      const field = (f: Exclude<keyof Result, 'perSec'>): Record<string, number[]> =>
+        Object.fromEntries(Object.entries(all).map(([k, results]) => [k, results.map((r) => r[f])]));
+      const named = (what: string): string => `rpc round-trip${what} concurrency=${callers}`;
       rows.push(
-        ...rowsFromRounds(scenario, 'req/s', rates, label, target),
-        ...rowsFromRounds(`rpc round-trip p50 concurrency=${callers}`, 'ms', field('p50'), label),
-        ...rowsFromRounds(`rpc round-trip p99 concurrency=${callers}`, 'ms', field('p99'), label),
+        ...rowsFromRounds(named(''), 'req/s', rates, label, target),
+        ...rowsFromRounds(named(' p50'), 'ms', field('p50'), label),
+        ...rowsFromRounds(named(' p99'), 'ms', field('p99'), label),
+        ...rowsFromRounds(named(' cpu'), 'µs CPU/req', field('cpuUs'), label),
+        ...rowsFromRounds(named(' broker cpu'), 'µs broker CPU/req', field('brokerCpuUs'), label),
       );
     }
     return rows;
