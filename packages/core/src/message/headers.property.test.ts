@@ -161,7 +161,9 @@ describe("a request's deadline in its correlation id", () => {
   it('round-trips any plausible deadline, and reads nothing from any other id', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 4_102_444_800_000 }), (ms) => {
-        assert.equal(requestDeadline(requestCorrelationId(ms, uuid)), ms);
+        const id = requestCorrelationId(ms);
+        assert.equal(requestDeadline(id), ms);
+        assert.match(id, /^w1\.\d+\.[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       }),
     );
     fc.assert(
@@ -177,7 +179,7 @@ describe("a request's deadline in its correlation id", () => {
   });
 
   it('counts for a request as its caller sent it; the sooner of it and a header wins; a copy or a replay keeps only a header', () => {
-    const correlationId = requestCorrelationId(2_000, uuid);
+    const correlationId = requestCorrelationId(2_000);
     assert.equal(messageDeadline({ correlationId, replyTo: 'amq.rabbitmq.reply-to.x' }), 2_000);
     assert.equal(messageDeadline({ correlationId }), undefined, 'not a request: no replyTo');
     assert.equal(messageDeadline({ correlationId, replyTo: 'r', headers: { [HEADER.deadline]: 1_000 } }), 1_000);

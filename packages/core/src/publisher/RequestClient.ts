@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { UnroutableError } from '../errors/publishErrors.js';
 import { NoResponderError, RemoteError, ReplyLostError, RequestCancelledError, RequestTimeoutError } from '../errors/requestErrors.js';
 import type { Logger } from '../logging/logger.js';
@@ -107,7 +106,7 @@ export class RequestClient {
       return Promise.reject(new RangeError(`request timeoutMs must be a whole number of ms above 0, got ${String(timeoutMs)}`));
     }
     const deadline = Date.now() + timeoutMs;
-    const correlationId = requestCorrelationId(deadline, randomUUID());
+    const correlationId = requestCorrelationId(deadline);
     const target = exchange === '' ? `queue '${routingKey}'` : `exchange '${exchange}' with routing key '${routingKey}'`;
     this.counts.requests++;
     return new Promise<T>((resolve, reject) => {

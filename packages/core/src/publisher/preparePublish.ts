@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { DeadlineExceededError } from '../errors/handlerErrors.js';
 import { InvalidPublishError } from '../errors/publishErrors.js';
 import { messageDeadlineHere } from '../message/deadlineScope.js';
 import { deadlineHeader, HEADER } from '../message/headers.js';
+import { newUuid } from '../message/uuid.js';
 import { checkPublish } from './checkPublish.js';
 import { contentHeaderFrameBytes, frameTooLarge, headerTableBytes } from './headerFrame.js';
 import { BUFFERED, PendingPublish, type PublishProperties } from './PendingPublish.js';
@@ -61,7 +61,7 @@ export function preparePublish(
   }
   const properties: PublishProperties = {
     headers,
-    messageId: options.messageId ?? randomUUID(),
+    messageId: options.messageId ?? newUuid(),
     timestamp: options.timestamp ?? Math.floor(now / 1000),
     contentType: options.contentType ?? impliedType,
     contentEncoding: options.contentEncoding,
