@@ -23,9 +23,9 @@ async function main(): Promise<void> {
   let confirmed = 0;
   await new Promise<void>((resolve, reject) => {
     const done = (error?: unknown): void => {
-      if (error !== undefined) return reject(error);
-      if (++confirmed === count) return resolve();
-      pump();
+      if (error !== undefined) reject(error);
+      else if (++confirmed === count) resolve();
+      else pump();
     };
     const pump = (): void => {
       while (sent < count && sent - confirmed < window) {

@@ -28,7 +28,7 @@ function instructionsScenario(): Scenario {
     async run(ctx: BenchContext): Promise<BenchRow[]> {
       const subjects = selectSubjects([RAW, WARREN, ...PEERS], ctx.subjects ?? ['warren']);
       const queue = benchQueueName('instructions');
-      const counts: Record<string, number[]> = {};
+      const counts: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s.key, []]));
       await withQueue(ctx.url, queue, async () => {
         const reservoir = new Reservoir(ctx.url, queue);
         try {
@@ -40,7 +40,7 @@ function instructionsScenario(): Scenario {
               await reservoir.purge();
               const perMsg = (long - short) / (LONG - SHORT);
               ctx.note(`  ${s.label}: ${short} and ${long} instructions: ${perMsg.toFixed(0)} per message`);
-              (counts[s.key] ??= []).push(perMsg);
+              counts[s.key]?.push(perMsg);
             }
           }
         } finally {
