@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { procStat } from './procStat.js';
 
 /** How the runner tells its child processes which process is the broker: its pid, or nothing. */
 export const BROKER_PID_ENV = 'WARREN_BENCH_BROKER_PID';
@@ -44,15 +45,8 @@ function bootsRabbit(pid: string): boolean {
 
 /** CPU the broker has used so far (user + system), µs; NaN when the runner found no local broker. */
 export function brokerCpuUs(pid: number | undefined = brokerPidFromEnv()): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name: utime and stime are the 12th and 13th of them.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * US_PER_TICK;
-  } catch {
-    return Number.NaN;
-  }
+  const f = pid === undefined ? undefined : procStat(pid);
+  return f === undefined ? Number.NaN : (Number(f[11]) + Number(f[12])) * US_PER_TICK;
 }
 
 function brokerPidFromEnv(): number | undefined {

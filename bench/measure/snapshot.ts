@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { brokerCpuUs } from './brokerCpu.js';
+import { procStat } from './procStat.js';
 import { windowProfile } from './profile.js';
 
 /** A point in a measurement: when, this process's CPU and minor page faults, the broker's CPU, and a count of messages. */
@@ -42,14 +42,9 @@ export function between(a: Snapshot, b: Snapshot): WindowReading {
   };
 }
 
-/** minflt, the 10th field of /proc/self/stat (after the parenthesised command name); NaN where there is no /proc. */
+/** minflt, the 10th field of /proc/self/stat; NaN where there is no /proc. */
 function minorFaults(): number {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
-  } catch {
-    return Number.NaN;
-  }
+  return Number(procStat('self')?.[7] ?? Number.NaN);
 }
 
 /** Calls `open` after `warmupMs`, then `close` after `windowMs` more. */

@@ -2,7 +2,7 @@ import type { Scenario } from '../lib/types.js';
 import { adaptiveConcurrency, adaptiveConcurrencyCollapse } from './adaptiveConcurrency.js';
 import { blockedMemory } from './blockedMemory.js';
 import { consumeScenarios } from './consume.js';
-import { instructions } from './instructions.js';
+import { instructionScenarios } from './instructions.js';
 import { latency } from './latency.js';
 import { publishScenarios } from './publish.js';
 import { rpc } from './rpc.js';
@@ -16,5 +16,5 @@ export const scenarios: readonly Scenario[] = [
   rpc,
   adaptiveConcurrency,
   adaptiveConcurrencyCollapse,
-  instructions,
+  ...instructionScenarios,
 ];

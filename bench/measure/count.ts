@@ -1,0 +1,77 @@
+/**
+ * `node bench/dist/measure/count.js <publish|consume> <subject key> <url> <queue> <count> <window>`:
+ * publishes `count` confirmed messages through one subject (catalogue.ts), `window` outstanding,
+ * as the publish scenario drives it; or consumes and acks `count` from a queue holding exactly
+ * that many, at prefetch `window`, with the no-op handler of the consume scenario. Then exits.
+ * Run under callgrind by the instructions scenarios, which count what the process executes;
+ * nothing here is timed.
+ */
+import { jsonBody } from '../lib/messages.js';
+import { PEERS, RAW, WARREN } from '../subjects/catalogue.js';
+import type { Subject } from '../subjects/Subject.js';
+
+async function main(): Promise<void> {
+  const [kind, key, url, queue, countText, windowText] = process.argv.slice(2);
+  const spec = [RAW, WARREN, ...PEERS].find((s) => s.key === key);
+  const count = Number(countText);
+  const window = Number(windowText);
+  if (
+    (kind !== 'publish' && kind !== 'consume') ||
+    spec === undefined ||
+    url === undefined ||
+    queue === undefined ||
+    !(count > 0) ||
+    !(window > 0)
+  ) {
+    throw new Error('usage: count.js <publish|consume> <subject key> <url> <queue> <count> <window>');
+  }
+  const { subject } = (await import(`../subjects/${spec.module}.js`)) as { subject: Subject };
+  if (kind === 'publish') await publish(subject, { url, queue, window, variant: spec.variant }, count);
+  else await consume(subject, { url, queue, prefetch: window, handlerMs: 0, variant: spec.variant }, count);
+  console.log(`${kind} ${count}`);
+}
+
+async function publish(subject: Subject, spec: Parameters<Subject['publisher']>[0], count: number): Promise<void> {
+  const publishing = await subject.publisher(spec);
+  const body = jsonBody(0);
+  let sent = 0;
+  let confirmed = 0;
+  await new Promise<void>((resolve, reject) => {
+    const done = (error?: unknown): void => {
+      if (error !== undefined) reject(error);
+      else if (++confirmed === count) resolve();
+      else pump();
+    };
+    const pump = (): void => {
+      while (sent < count && sent - confirmed < spec.window) {
+        sent++;
+        publishing.send(body, done);
+      }
+    };
+    pump();
+  });
+  await publishing.close();
+}
+
+async function consume(subject: Subject, spec: Parameters<Subject['consume']>[0], count: number): Promise<void> {
+  let handled = 0;
+  let all: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    all = resolve;
+  });
+  const consuming = await subject.consume(spec, () => {
+    if (++handled === count) all();
+  });
+  await done;
+  // The queue held `count`: nothing more comes; stop acks the last ones and closes.
+  await consuming.stop();
+}
+
+main().then(
+  // Some libraries keep timers after close: the count is done, so exit.
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exit(1);
+  },
+);
