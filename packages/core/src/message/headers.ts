@@ -1,4 +1,5 @@
 import { newUuid } from './uuid.js';
+
 /** Headers Warren reads and writes. All start with x-warren- so they never clash with an app's. */
 export const HEADER = {
   attempt: 'x-warren-attempt',

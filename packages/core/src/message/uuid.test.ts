@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newUuid } from './uuid.js';
+import { MAX_PREFIX, newUuid } from './uuid.js';
 
 const V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -20,6 +20,11 @@ describe('newUuid', () => {
     assert.ok(id.startsWith('w1.1796230948227.'));
     assert.match(id.slice('w1.1796230948227.'.length), V4);
     assert.match(newUuid(), V4);
+  });
+
+  it('refuses a prefix too long for its buffer, rather than cutting the UUID short', () => {
+    assert.match(newUuid('x'.repeat(MAX_PREFIX)).slice(MAX_PREFIX), V4);
+    assert.throws(() => newUuid('x'.repeat(MAX_PREFIX + 1)), RangeError);
   });
 
   it('spreads its bits: every hex digit appears in every random position', () => {

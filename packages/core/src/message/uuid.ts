@@ -8,15 +8,18 @@ let nextSlot = BATCH;
 const scratch = Buffer.alloc(128);
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const UUID_CHARS = 36;
+export const MAX_PREFIX = 128 - UUID_CHARS;
 
 /**
- * A random (version 4) UUID, as `crypto.randomUUID()` makes, after `prefix` (ASCII, at most 92
- * characters). Written to a buffer and read back as one flat string: `randomUUID()` joins its
- * string from pieces, which V8 flattens again when amqplib measures and writes it. Measured here
- * with callgrind, that came to about 2,000 instructions per message of the ~50,000 a confirmed
- * publish takes; this takes a few hundred.
+ * A random (version 4) UUID, as `crypto.randomUUID()` makes, after `prefix` (ASCII, at most
+ * MAX_PREFIX characters). Written to a buffer and read back as one flat string: `randomUUID()`
+ * joins its string from pieces, which V8 flattens again when amqplib measures and writes it
+ * (callgrind showed that flattening at about 2,000 instructions per publish). Measured here, an id
+ * made, measured and written as amqplib does took 0.39–0.58 µs with `randomUUID()`, 0.21–0.31 µs
+ * with this.
  */
 export function newUuid(prefix = ''): string {
+  if (prefix.length > MAX_PREFIX) throw new RangeError(`a UUID's prefix may be ${MAX_PREFIX} characters at most, got ${prefix.length}`);
   if (nextSlot === BATCH) {
     randomFillSync(random);
     nextSlot = 0;
