@@ -9,6 +9,7 @@
 import { jsonBody } from '../lib/messages.js';
 import { PEERS, RAW, WARREN } from '../subjects/catalogue.js';
 import type { Subject } from '../subjects/Subject.js';
+import { keepPublishing } from './publish.js';
 
 async function main(): Promise<void> {
   const [kind, key, url, queue, countText, windowText] = process.argv.slice(2);
@@ -33,24 +34,7 @@ async function main(): Promise<void> {
 
 async function publish(subject: Subject, spec: Parameters<Subject['publisher']>[0], count: number): Promise<void> {
   const publishing = await subject.publisher(spec);
-  const body = jsonBody(0);
-  let sent = 0;
-  let confirmed = 0;
-  await new Promise<void>((resolve, reject) => {
-    const done = (error?: unknown): void => {
-      if (error !== undefined) reject(error);
-      else if (++confirmed === count) resolve();
-      else pump();
-    };
-    const pump = (): void => {
-      while (sent < count && sent - confirmed < spec.window) {
-        sent++;
-        publishing.send(body, done);
-      }
-    };
-    pump();
-  });
-  await publishing.close();
+  await keepPublishing(publishing, spec.window, jsonBody(0), () => true, count).finally(() => publishing.close());
 }
 
 async function consume(subject: Subject, spec: Parameters<Subject['consume']>[0], count: number): Promise<void> {
