@@ -42,6 +42,14 @@ export async function measureConsume(job: Extract<Job, { kind: 'consume' }>, sub
   await consuming.stop();
   if (handled === 0) throw new Error(`no message arrived within ${FIRST_MESSAGE_LIMIT_MS} ms`);
   if (ranDry || opened === undefined || closed === undefined)
-    return { rate: Number.NaN, cpuUsPerMsg: Number.NaN, faultsPerMsg: Number.NaN, brokerCpuUsPerMsg: Number.NaN, handled, ranDry: true };
+    return {
+      rate: Number.NaN,
+      cpuUsPerMsg: Number.NaN,
+      gcUsPerMsg: Number.NaN,
+      faultsPerMsg: Number.NaN,
+      brokerCpuUsPerMsg: Number.NaN,
+      handled,
+      ranDry: true,
+    };
   return { ...between(opened, closed), handled, ranDry: false };
 }

@@ -31,6 +31,8 @@ export interface ConsumeResult {
   rate: number;
   /** This process's CPU (user + system) in the window over the messages handled in it, µs. */
   cpuUsPerMsg: number;
+  /** Its main thread's GC pauses in the window over those messages, µs (snapshot.ts). */
+  gcUsPerMsg: number;
   /** Its minor page faults in the window over those messages (NaN off Linux). */
   faultsPerMsg: number;
   /** The local broker's CPU in the window over those messages, µs (NaN without one). */
@@ -45,6 +47,7 @@ export interface PublishResult {
   /** Confirms per second in the window. */
   rate: number;
   cpuUsPerMsg: number;
+  gcUsPerMsg: number;
   faultsPerMsg: number;
   brokerCpuUsPerMsg: number;
   /** Confirms from start to stop. */

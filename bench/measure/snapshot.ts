@@ -1,11 +1,31 @@
+import { PerformanceObserver } from 'node:perf_hooks';
 import { brokerCpuUs } from './brokerCpu.js';
 import { procStat } from './procStat.js';
 import { windowProfile } from './profile.js';
 
-/** A point in a measurement: when, this process's CPU and minor page faults, the broker's CPU, and a count of messages. */
+/**
+ * The main thread's garbage-collection pauses so far, ms, as `gc` performance entries report them.
+ * Entries arrive a tick after their collection, so a window can miss one at each edge; over windows
+ * of seconds with tens of collections that is noise. Observed from the first snapshot on.
+ */
+let gcPauseMs = 0;
+let gcObserver: PerformanceObserver | undefined;
+
+function gcPauses(): number {
+  if (gcObserver === undefined) {
+    gcObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) gcPauseMs += entry.duration;
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
+  }
+  return gcPauseMs;
+}
+
+/** A point in a measurement: when, this process's CPU, GC pauses and minor page faults, the broker's CPU, and a count of messages. */
 export interface Snapshot {
   t: number;
   cpu: NodeJS.CpuUsage;
+  gcMs: number;
   faults: number;
   /** The local broker's CPU so far, µs (NaN where there is none to read: brokerCpu.ts). */
   broker: number;
@@ -13,13 +33,19 @@ export interface Snapshot {
 }
 
 export function snapshot(n: number): Snapshot {
-  return { t: performance.now(), cpu: process.cpuUsage(), faults: minorFaults(), broker: brokerCpuUs(), n };
+  return { t: performance.now(), cpu: process.cpuUsage(), gcMs: gcPauses(), faults: minorFaults(), broker: brokerCpuUs(), n };
 }
 
 /** What a measurement window reads between two snapshots. */
 export interface WindowReading {
   rate: number;
   cpuUsPerMsg: number;
+  /**
+   * The main thread's GC pauses over the messages, µs (part of cpuUsPerMsg; the helper threads'
+   * share of a parallel scavenge is in the CPU but not here). What each message leaves alive until
+   * it is done (a promise, its callbacks, its bookkeeping) is what a scavenge copies.
+   */
+  gcUsPerMsg: number;
   faultsPerMsg: number;
   /** The broker's CPU over the messages (NaN without a local broker): what a library's protocol choices cost the server. */
   brokerCpuUsPerMsg: number;
@@ -37,6 +63,7 @@ export function between(a: Snapshot, b: Snapshot): WindowReading {
   return {
     rate: n / ((b.t - a.t) / 1000),
     cpuUsPerMsg: n > 0 ? cpu / n : Number.NaN,
+    gcUsPerMsg: n > 0 ? ((b.gcMs - a.gcMs) * 1000) / n : Number.NaN,
     faultsPerMsg: n > 0 ? (b.faults - a.faults) / n : Number.NaN,
     brokerCpuUsPerMsg: n > 0 ? (b.broker - a.broker) / n : Number.NaN,
   };

@@ -94,7 +94,7 @@ export function consumeScenario(c: ConsumeCase): Scenario {
               // Never lowered: one measurement slowed by a busy machine must not starve the next subject.
               expected = Math.min(bound, Math.max(expected, r.rate));
               ctx.note(
-                `  ${s.label}: ${Math.round(r.rate)} msg/s, ${r.cpuUsPerMsg.toFixed(1)} µs CPU/msg, ${r.faultsPerMsg.toFixed(2)} page faults/msg, broker ${r.brokerCpuUsPerMsg.toFixed(1)} µs CPU/msg`,
+                `  ${s.label}: ${Math.round(r.rate)} msg/s, ${r.cpuUsPerMsg.toFixed(1)} µs CPU/msg (GC pauses ${r.gcUsPerMsg.toFixed(2)}), ${r.faultsPerMsg.toFixed(2)} page faults/msg, broker ${r.brokerCpuUsPerMsg.toFixed(1)} µs CPU/msg`,
               );
               (cpu[s.key] as number[]).push(r.cpuUsPerMsg);
               (brokerCpu[s.key] as number[]).push(r.brokerCpuUsPerMsg);

@@ -15,6 +15,8 @@ export interface Variant {
   metrics?: boolean;
   /** Raw amqplib's socket option; the others use their library's default. */
   noDelay?: boolean;
+  /** Raw amqplib's publish wrapped in a promise per message, settled by its confirm callback. */
+  promise?: boolean;
 }
 
 export interface ConsumeSpec {

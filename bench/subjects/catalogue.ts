@@ -11,6 +11,16 @@ export interface SubjectSpec {
 }
 
 export const RAW: SubjectSpec = { key: 'raw', module: 'raw', label: 'raw amqplib', variant: { noDelay: true } };
+/**
+ * Raw amqplib with each publish wrapped in a promise that its confirm callback settles, awaited as
+ * Warren's is: the same work as RAW plus what a promise per in-flight publish leaves for the GC.
+ */
+export const RAW_PROMISE: SubjectSpec = {
+  key: 'raw-promise',
+  module: 'raw',
+  label: 'raw amqplib, a promise per publish',
+  variant: { noDelay: true, promise: true },
+};
 export const WARREN: SubjectSpec = { key: 'warren', module: 'warren', label: 'warren', variant: {} };
 
 /** The libraries a team would pick instead of Warren, as their docs set them up. */

@@ -64,10 +64,18 @@ export const subject: Subject = {
         });
       }
     };
+    const send = (body: Buffer, done: (error?: unknown) => void): void => {
+      if (paused) waiting.push([body, done]);
+      else write(body, done);
+    };
+    if (spec.variant.promise !== true) return { send, close: () => conn.close() };
     return {
+      // As Warren's subject calls publisher.send(): a promise per message, then done.
       send(body, done) {
-        if (paused) waiting.push([body, done]);
-        else write(body, done);
+        new Promise<void>((resolve, reject) => send(body, (error) => (error === undefined ? resolve() : reject(error)))).then(
+          () => done(),
+          done,
+        );
       },
       close: () => conn.close(),
     };
