@@ -10,7 +10,7 @@ import { TypedEvents } from '../events/TypedEvents.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { CANCEL_EXCHANGE } from '../message/headers.js';
 import { attachLifecycleLog } from '../observability/lifecycleLog.js';
-import { AppMetrics } from '../observability/metrics/AppMetrics.js';
+import type { AppMetrics } from '../observability/metrics/AppMetrics.js';
 import { enableTracing } from '../observability/tracing/enableTracing.js';
 import { Publisher } from '../publisher/Publisher.js';
 import { checkDeadlinesAgainstBroker } from './checkDeadlines.js';
@@ -151,7 +151,12 @@ export class WarrenApp {
       publishConnection,
     });
     attachLifecycleLog(events, consumers, log);
-    if (options.metrics) app.#metrics = new AppMetrics(app, options.metrics === true ? {} : options.metrics);
+    if (options.metrics) {
+      // Loaded only with metrics on: prom-client (and the OpenTelemetry API it pulls in) is over a
+      // hundred modules that an app without metrics would parse at every start.
+      const { AppMetrics } = await import('../observability/metrics/AppMetrics.js');
+      app.#metrics = new AppMetrics(app, options.metrics === true ? {} : options.metrics);
+    }
     app.#tracing = options.tracing !== false;
     return app;
   }
