@@ -75,8 +75,7 @@ export type { ConsumeContext, ConsumerHost, Middleware, Next, Policy, PolicyFact
 export { compose } from './middleware/Middleware.js';
 export type { RateLimitOptions } from './middleware/rateLimit.js';
 export { RateLimiter } from './middleware/rateLimit.js';
-export type { MetricsOptions } from './observability/metrics/AppMetrics.js';
-export type { AppMetrics } from './observability/metrics/AppMetrics.js';
+export type { AppMetrics, MetricsOptions } from './observability/metrics/AppMetrics.js';
 export type { QueueDepth } from './observability/metrics/QueueDepthSampler.js';
 export { disableTracing, enableTracing } from './observability/tracing/enableTracing.js';
 export type { AppliedItem, ApplyResult } from './operations/applyTopology.js';
