@@ -69,6 +69,14 @@ export function between(a: Snapshot, b: Snapshot): WindowReading {
   };
 }
 
+/** A reading as each measurement's stderr line gives it: `  <label>: <rate> msg/s, <CPU> (GC pauses), <faults>, broker <CPU>`. */
+export function describeReading(label: string, r: WindowReading): string {
+  return (
+    `  ${label}: ${Math.round(r.rate)} msg/s, ${r.cpuUsPerMsg.toFixed(1)} µs CPU/msg (GC pauses ${r.gcUsPerMsg.toFixed(2)}), ` +
+    `${r.faultsPerMsg.toFixed(2)} page faults/msg, broker ${r.brokerCpuUsPerMsg.toFixed(1)} µs CPU/msg`
+  );
+}
+
 /** minflt, the 10th field of /proc/self/stat; NaN where there is no /proc. */
 function minorFaults(): number {
   return Number(procStat('self')?.[7] ?? Number.NaN);

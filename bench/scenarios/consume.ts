@@ -4,6 +4,7 @@ import { alternate, rowsFromRounds } from '../lib/stats.js';
 import type { BenchContext, BenchRow, Scenario, Target } from '../lib/types.js';
 import { SHORT_WARMUP_MS, windowFor } from '../lib/windows.js';
 import type { ConsumeResult } from '../measure/jobs.js';
+import { describeReading } from '../measure/snapshot.js';
 import { PEERS, RAW, type SubjectSpec, selectSubjects, WARREN, warrenWith } from '../subjects/catalogue.js';
 
 /** Measurements retried after a broker-side interruption (a shared broker may close connections or raise an alarm). */
@@ -93,9 +94,7 @@ export function consumeScenario(c: ConsumeCase): Scenario {
               }
               // Never lowered: one measurement slowed by a busy machine must not starve the next subject.
               expected = Math.min(bound, Math.max(expected, r.rate));
-              ctx.note(
-                `  ${s.label}: ${Math.round(r.rate)} msg/s, ${r.cpuUsPerMsg.toFixed(1)} µs CPU/msg (GC pauses ${r.gcUsPerMsg.toFixed(2)}), ${r.faultsPerMsg.toFixed(2)} page faults/msg, broker ${r.brokerCpuUsPerMsg.toFixed(1)} µs CPU/msg`,
-              );
+              ctx.note(describeReading(s.label, r));
               (cpu[s.key] as number[]).push(r.cpuUsPerMsg);
               (brokerCpu[s.key] as number[]).push(r.brokerCpuUsPerMsg);
               return r.rate;

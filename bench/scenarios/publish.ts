@@ -4,6 +4,7 @@ import { alternate, rowsFromRounds } from '../lib/stats.js';
 import type { BenchContext, BenchRow, Scenario, Target } from '../lib/types.js';
 import { windowFor } from '../lib/windows.js';
 import type { PublishResult } from '../measure/jobs.js';
+import { describeReading } from '../measure/snapshot.js';
 import { PEERS, RAW, RAW_PROMISE, type SubjectSpec, selectSubjects, WARREN } from '../subjects/catalogue.js';
 
 const ATTEMPTS = 3;
@@ -44,9 +45,7 @@ export function publishScenario(window: number, quick = false): Scenario {
               );
               const depth = await reservoir.depth();
               if (depth !== r.confirmed) ctx.note(`  ${s.label}: the queue holds ${depth} messages after ${r.confirmed} confirms`);
-              ctx.note(
-                `  ${s.label}: ${Math.round(r.rate)} msg/s, ${r.cpuUsPerMsg.toFixed(1)} µs CPU/msg (GC pauses ${r.gcUsPerMsg.toFixed(2)}), ${r.faultsPerMsg.toFixed(2)} page faults/msg, broker ${r.brokerCpuUsPerMsg.toFixed(1)} µs CPU/msg`,
-              );
+              ctx.note(describeReading(s.label, r));
               (cpu[s.key] as number[]).push(r.cpuUsPerMsg);
               (brokerCpu[s.key] as number[]).push(r.brokerCpuUsPerMsg);
               (gc[s.key] as number[]).push(r.gcUsPerMsg);
