@@ -10,7 +10,7 @@
  */
 import { jsonBody } from '../lib/messages.js';
 import { PEERS, RAW, WARREN } from '../subjects/catalogue.js';
-import { openRpc, RPC_SUBJECTS, type RpcSubject } from '../subjects/rpc.js';
+import { keepCalling, openRpc, RPC_SUBJECTS, type RpcSubject } from '../subjects/rpc.js';
 import type { Subject } from '../subjects/Subject.js';
 import { keepPublishing } from './publish.js';
 
@@ -18,24 +18,17 @@ async function main(): Promise<void> {
   const [kind, key, url, queue, countText, windowText] = process.argv.slice(2);
   const count = Number(countText);
   const window = Number(windowText);
-  if (kind === 'rpc' && RPC_SUBJECTS.includes(key as RpcSubject) && url !== undefined && queue !== undefined && count > 0 && window > 0) {
+  const usage = new Error(
+    `usage: count.js <publish|consume> <subject key> <url> <queue> <count> <window>, or count.js rpc <${RPC_SUBJECTS.join('|')}> <url> <queue> <count> <callers>`,
+  );
+  if (url === undefined || queue === undefined || !(count > 0) || !(window > 0)) throw usage;
+  if (kind === 'rpc' && RPC_SUBJECTS.includes(key as RpcSubject)) {
     await roundTrips(key as RpcSubject, url, queue, count, window);
     console.log(`rpc ${count}`);
     return;
   }
   const spec = [RAW, WARREN, ...PEERS].find((s) => s.key === key);
-  if (
-    (kind !== 'publish' && kind !== 'consume') ||
-    spec === undefined ||
-    url === undefined ||
-    queue === undefined ||
-    !(count > 0) ||
-    !(window > 0)
-  ) {
-    throw new Error(
-      `usage: count.js <publish|consume> <subject key> <url> <queue> <count> <window>, or count.js rpc <${RPC_SUBJECTS.join('|')}> <url> <queue> <count> <callers>`,
-    );
-  }
+  if ((kind !== 'publish' && kind !== 'consume') || spec === undefined) throw usage;
   const { subject } = (await import(`../subjects/${spec.module}.js`)) as { subject: Subject };
   if (kind === 'publish') await publish(subject, { url, queue, window, variant: spec.variant }, count);
   else await consume(subject, { url, queue, prefetch: window, handlerMs: 0, variant: spec.variant }, count);
@@ -51,14 +44,7 @@ async function roundTrips(subject: RpcSubject, url: string, queue: string, count
   const pair = await openRpc(subject, url, queue);
   let left = count;
   try {
-    await Promise.all(
-      Array.from({ length: callers }, async () => {
-        while (left > 0) {
-          left--;
-          await pair.call();
-        }
-      }),
-    );
+    await keepCalling(callers, pair.call, () => left-- > 0);
   } finally {
     await pair.close();
   }

@@ -33,6 +33,7 @@ interface Counted {
  */
 function instructionsScenario(kind: Kind, window: number): Scenario {
   const [short, long] = kind === 'rpc' ? [SHORT_RPC, LONG_RPC] : [SHORT, LONG];
+  const each = kind === 'rpc' ? 'round trip' : 'message';
   const name = {
     publish: `instructions publish window=${window}`,
     consume: `instructions consume prefetch=${window}`,
@@ -46,7 +47,7 @@ function instructionsScenario(kind: Kind, window: number): Scenario {
   return {
     name,
     extra: true,
-    description: `callgrind instructions per ${what}, the difference of a ${long} and a ${short} ${kind === 'rpc' ? 'round-trip' : 'message'} run; needs valgrind`,
+    description: `callgrind instructions per ${what}, the difference of a ${long} and a ${short} ${each} run; needs valgrind`,
     async run(ctx: BenchContext): Promise<BenchRow[]> {
       const subjects: Counted[] =
         kind === 'rpc' ? rpcSubjects(ctx.subjects) : selectSubjects([RAW, WARREN, ...PEERS], ctx.subjects ?? ['warren']);
@@ -64,9 +65,7 @@ function instructionsScenario(kind: Kind, window: number): Scenario {
               await prepare(long);
               const more = await count(kind, s, ctx.url, queue, long, window);
               const perMsg = (more - fewer) / (long - short);
-              ctx.note(
-                `  ${s.label}: ${fewer} and ${more} instructions: ${perMsg.toFixed(0)} per ${kind === 'rpc' ? 'round trip' : 'message'}`,
-              );
+              ctx.note(`  ${s.label}: ${fewer} and ${more} instructions: ${perMsg.toFixed(0)} per ${each}`);
               counts[s.key]?.push(perMsg);
             }
           }

@@ -3,7 +3,7 @@ import { alternate, rowsFromRounds } from '../lib/stats.js';
 import type { BenchRow, Scenario, Target } from '../lib/types.js';
 import { STEADY_WARMUP_MS } from '../lib/windows.js';
 import { brokerCpuUs } from '../measure/brokerCpu.js';
-import { openRpc, RPC_LABELS, RPC_SUBJECTS, type RpcSubject } from '../subjects/rpc.js';
+import { keepCalling, openRpc, RPC_LABELS, RPC_SUBJECTS, type RpcSubject } from '../subjects/rpc.js';
 
 const WINDOW_MS = 3000;
 
@@ -24,25 +24,18 @@ interface Result {
  */
 async function drive(callers: number, warmupMs: number, call: () => Promise<void>): Promise<Result> {
   const warmUntil = performance.now() + warmupMs;
-  await Promise.all(
-    Array.from({ length: callers }, async () => {
-      while (performance.now() < warmUntil) await call();
-    }),
-  );
+  await keepCalling(callers, call, () => performance.now() < warmUntil);
   const latencies: number[] = [];
   const until = performance.now() + WINDOW_MS;
   const started = performance.now();
   const cpu = process.cpuUsage();
   const broker = brokerCpuUs();
-  await Promise.all(
-    Array.from({ length: callers }, async () => {
-      while (performance.now() < until) {
-        const t = performance.now();
-        await call();
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
+  const timedCall = async (): Promise<void> => {
+    const t = performance.now();
+    await call();
+    latencies.push(performance.now() - t);
+  };
+  await keepCalling(callers, timedCall, () => performance.now() < until);
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   const brokerUs = brokerCpuUs() - broker;
@@ -72,7 +65,7 @@ export const rpc: Scenario = {
     const target: Record<string, Target> = { warren: { of: 'ratio', op: '>=', bound: 0.95 } };
     for (const callers of [1, 100]) {
       const queue = benchQueueName(`rpc${callers}`);
-      const all: Record<RpcSubject, Result[]> = { raw: [], same: [], unconfirmed: [], warren: [] };
+      const all = Object.fromEntries(RPC_SUBJECTS.map((k) => [k, [] as Result[]])) as Record<RpcSubject, Result[]>;
       const timed = (k: RpcSubject) => async (): Promise<number> => {
         const r = await measure(k, ctx.url, queue, callers, warmupMs);
         all[k].push(r);

@@ -41,6 +41,15 @@ export interface RpcPair {
   close(): Promise<void>;
 }
 
+/** `callers` callers at once, each making its next call when its last one's reply came, while `more()` says so. */
+export async function keepCalling(callers: number, call: () => Promise<void>, more: () => boolean): Promise<void> {
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (more()) await call();
+    }),
+  );
+}
+
 export function openRpc(subject: RpcSubject, url: string, queue: string): Promise<RpcPair> {
   return subject === 'warren' ? warren(url, queue) : raw(url, queue, subject);
 }
