@@ -13,7 +13,7 @@ const entry = (id: string, deadline: number, phase: Phase = BUFFERED): PendingPu
 };
 
 /** A sweeper over its own buffer and window, recording what it expires and settling as the publisher would. */
-function setup(now = () => 0, everyMs?: number) {
+function setup(now = () => 0, everyMs?: number, busy?: () => boolean) {
   const buffer = new PublishBuffer<PendingPublish>(100, 1_000_000);
   const window = new ConfirmWindow<PendingPublish>();
   const expired: string[] = [];
@@ -26,6 +26,7 @@ function setup(now = () => 0, everyMs?: number) {
     swept: () => sweeps++,
     everyMs,
     now,
+    busy,
   });
   return { buffer, window, expired, sweeper, sweeps: () => sweeps };
 }
@@ -88,5 +89,47 @@ describe('DeadlineSweeper', () => {
     assert.ok(after >= 1 && after <= elapsed / 5 + 1, `${after} sweeps in ${elapsed.toFixed(0)} ms at one per 5 ms`);
     await sleep(20);
     assert.equal(sweeps(), after);
+  });
+
+  it('runs its timer only while there is something to sweep: armed by wake(), cleared by a sweep that finds nothing', async () => {
+    let busy = false;
+    const { buffer, window, expired, sweeper, sweeps } = setup(Date.now, 5, () => busy);
+    sweeper.wake();
+    assert.equal(sweeper.armed, false, 'not before start()');
+    sweeper.start();
+    assert.equal(sweeper.armed, false, 'started with nothing to sweep: no timer');
+    const written = entry('in-flight', Date.now() + 60_000, WRITTEN);
+    const tag = window.add(written);
+    sweeper.wake();
+    assert.equal(sweeper.armed, true);
+    await sleep(20);
+    assert.equal(sweeper.armed, true, 'a written publish is still unconfirmed');
+    assert.ok(sweeps() >= 1);
+    window.confirm(tag, false, () => undefined);
+    busy = true; // held publishes at a `limits` mark
+    await sleep(20);
+    assert.equal(sweeper.armed, true, 'busy() keeps it');
+    busy = false;
+    const until = Date.now() + 2000;
+    while (sweeper.armed && Date.now() < until) await sleep(5);
+    assert.equal(sweeper.armed, false, 'the first sweep with nothing left clears it');
+    const after = sweeps();
+    await sleep(20);
+    assert.equal(sweeps(), after, 'no sweeps while idle');
+    buffer.push(entry('late', Date.now() + 10));
+    sweeper.wake();
+    while (expired.length === 0 && Date.now() < until) await sleep(5);
+    assert.deepEqual(expired, ['late'], 'woken again, it keeps the deadline');
+    sweeper.stop();
+    assert.equal(sweeper.armed, false);
+  });
+
+  it('start() with publishes already waiting arms at once', () => {
+    const { buffer, sweeper } = setup(Date.now, 5);
+    buffer.push(entry('queued', Date.now() + 60_000));
+    sweeper.start();
+    assert.equal(sweeper.armed, true);
+    sweeper.stop();
+    assert.equal(sweeper.armed, false);
   });
 });

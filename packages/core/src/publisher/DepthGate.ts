@@ -67,6 +67,11 @@ export class DepthGate {
     return this.#limits.held;
   }
 
+  /** Whether the publisher's sweep has work here (QueueDepthLimits.needsSweep). */
+  get needsSweep(): boolean {
+    return this.#limits.needsSweep;
+  }
+
   /** Whether a publish straight to a queue may be written now; false: held or refused (QueueDepthLimits.admit). */
   admit(entry: PendingPublish): boolean {
     return this.#limits.admit(entry);

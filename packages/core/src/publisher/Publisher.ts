@@ -75,7 +75,11 @@ export class Publisher {
       this.#depth?.sweep(now);
       this.#unsettled.checkIdle();
     };
-    this.#sweeper = new DeadlineSweeper(this.#buffer, this.#window, { expire: this.#settler.expire, swept });
+    this.#sweeper = new DeadlineSweeper(this.#buffer, this.#window, {
+      expire: this.#settler.expire,
+      swept,
+      busy: () => this.#depth?.needsSweep === true,
+    });
     if (o.limits.size > 0) {
       this.#depth = new DepthGate(o.limits, conn, this.#buffer, this.#log, {
         release: (entry) => {
@@ -191,6 +195,7 @@ export class Publisher {
 
   /** Writes, buffers or refuses a prepared publish (its promise made: a refusal rejects it). */
   #admit(entry: PendingPublish, exchange: string, options: PublishOptions, blockedBy: WriteBlock | undefined): void {
+    this.#sweeper.wake();
     // A queue at its `limits` mark holds or refuses the publish itself; other queues' publishes go on.
     if (this.#depth !== undefined && exchange === '' && options.ignoreLimits !== true && !this.#depth.admit(entry)) return;
     if (blockedBy === undefined && this.#buffer.length === 0) {

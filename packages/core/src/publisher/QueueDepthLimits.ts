@@ -162,6 +162,13 @@ export class QueueDepthLimits {
     return this.#heldBytes;
   }
 
+  /** Whether sweep() has work: publishes held, or a refusal not yet followed by an answer (it asks again). */
+  get needsSweep(): boolean {
+    if (this.#held > 0) return true;
+    for (const q of this.#queues.values()) if (q.refused) return true;
+    return false;
+  }
+
   /**
    * Whether a publish straight to a queue (its routing key) may be written now. False: the limits
    * took it, holding it or refusing it with DownstreamFullError. A queue without a limit: true.
