@@ -5,6 +5,7 @@
  * and gets a 'result' or an 'error'.
  */
 import { measureConsume } from './measure/consume.js';
+import { measureIdle } from './measure/idle.js';
 import type { ChildMessage, Job, Result } from './measure/jobs.js';
 import { measureLatency } from './measure/latency.js';
 import { profileWindow } from './measure/profile.js';
@@ -31,7 +32,8 @@ async function main(): Promise<void> {
   let result: Result;
   if (job.kind === 'consume') result = await measureConsume(job, subject);
   else if (job.kind === 'publish') result = await measurePublish(job, subject);
-  else result = await measureLatency(job, subject);
+  else if (job.kind === 'latency') result = await measureLatency(job, subject);
+  else result = await measureIdle(job, subject);
   await reply({ type: 'result', result });
 }
 

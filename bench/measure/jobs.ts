@@ -24,6 +24,7 @@ export type Job = { profile?: ProfileTo } & (
     }
   | { kind: 'publish'; module: SubjectSpec['module']; publish: PublishSpec; window: Window }
   | { kind: 'latency'; module: SubjectSpec['module']; consume: ConsumeSpec; publish: PublishSpec; window: Window; ratePerSec: number }
+  | { kind: 'idle'; module: SubjectSpec['module']; consume: ConsumeSpec; publish: PublishSpec; window: Window }
 );
 
 export interface ConsumeResult {
@@ -66,7 +67,14 @@ export interface LatencyResult {
   cpuUsPerMsg: number;
 }
 
-export type Result = ConsumeResult | PublishResult | LatencyResult;
+export interface IdleResult {
+  /** This process's CPU (user + system) over the window, ms per second. */
+  cpuMsPerSec: number;
+  /** Its voluntary context switches over the window, per second. */
+  wakeupsPerSec: number;
+}
+
+export type Result = ConsumeResult | PublishResult | LatencyResult | IdleResult;
 
 /** Child to parent over the IPC channel. */
 export type ChildMessage = { type: 'ready' } | { type: 'result'; result: Result } | { type: 'error'; message: string };

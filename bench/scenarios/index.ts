@@ -2,6 +2,7 @@ import type { Scenario } from '../lib/types.js';
 import { adaptiveConcurrency, adaptiveConcurrencyCollapse } from './adaptiveConcurrency.js';
 import { blockedMemory } from './blockedMemory.js';
 import { consumeScenarios } from './consume.js';
+import { idle } from './idle.js';
 import { instructionScenarios } from './instructions.js';
 import { latency } from './latency.js';
 import { publishScenarios } from './publish.js';
@@ -14,6 +15,7 @@ export const scenarios: readonly Scenario[] = [
   latency,
   blockedMemory,
   rpc,
+  idle,
   adaptiveConcurrency,
   adaptiveConcurrencyCollapse,
   ...instructionScenarios,
