@@ -3,6 +3,7 @@ import { CONTROL_HEADERS, messageDeadline } from '../message/headers.js';
 import type { DeliveryFields, MessageContext, MessageProperties, ReceivedMessage } from '../message/MessageContext.js';
 import type { DeliveryTrace } from '../message/tracing.js';
 import type { ConsumeContext } from '../middleware/Middleware.js';
+import { type AbortWatchable, UNWATCHED, WATCH_ABORT } from '../middleware/watchAbort.js';
 import type { Outcome } from './outcome.js';
 
 const EMPTY_HEADERS: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -13,15 +14,18 @@ export type AbortCause = 'policy' | 'shutdown' | 'channel-lost' | 'cancelled';
 /**
  * One delivery on its way through a consumer: the handler's MessageContext and the policies'
  * ConsumeContext, plus what the runtime needs to settle it exactly once on the channel it came
- * from. One object per delivery; its AbortSignal is made only if someone reads it.
+ * from. One object per delivery; its AbortSignal is made only if someone reads it (Warren's own
+ * policies watch the abort without it: watchAbort).
  */
-export class Delivery<T = unknown> implements MessageContext<T>, ConsumeContext<T> {
+export class Delivery<T = unknown> implements MessageContext<T>, ConsumeContext<T>, AbortWatchable {
   payload!: T;
   readonly receivedAt = Date.now();
   readonly messageDeadline: number | undefined;
   #controller: AbortController | undefined;
   #abortCause: AbortCause | undefined;
   #abortReason: unknown;
+  /** watchAbort's callbacks, called on abort (rarely more than one). */
+  #watchers: Array<() => void> | undefined;
   #log: Logger | undefined;
   #headers: Readonly<Record<string, unknown>> | undefined;
   #imposedDeadline: number | undefined;
@@ -112,6 +116,21 @@ export class Delivery<T = unknown> implements MessageContext<T>, ConsumeContext<
     this.#abortCause = cause;
     this.#abortReason = reason;
     this.#controller?.abort(reason);
+    const watchers = this.#watchers;
+    if (watchers === undefined) return;
+    this.#watchers = undefined;
+    for (const fn of watchers) fn();
+  }
+
+  [WATCH_ABORT](fn: () => void): () => void {
+    if (this.#abortCause !== undefined) return UNWATCHED;
+    this.#watchers ??= [];
+    this.#watchers.push(fn);
+    return () => {
+      const watchers = this.#watchers;
+      const i = watchers === undefined ? -1 : watchers.indexOf(fn);
+      if (i >= 0) watchers?.splice(i, 1);
+    };
   }
 }
 

@@ -2,6 +2,7 @@ import type { DependencyDown } from '../errors/handlerErrors.js';
 import type { BreakerLink } from './BreakerLink.js';
 import type { ConsumeContext } from './Middleware.js';
 import type { PolicyClock } from './PolicyClock.js';
+import { UNWATCHED, watchAbort } from './watchAbort.js';
 
 /** A failed call whose fate waits for the breaker's verdict; it keeps its prefetch slot meanwhile. */
 interface Held {
@@ -11,7 +12,7 @@ interface Held {
   /** When it leaves the window without a verdict: it then fails as it would have without a breaker. */
   readonly until: number;
   readonly reject: (error: unknown) => void;
-  readonly onAbort: () => void;
+  unwatch: () => void;
 }
 
 /** What the held failures ask of their breaker. */
@@ -55,13 +56,13 @@ export class HeldFailures {
         error,
         until: this.#d.clock.now() + this.#d.windowMs,
         reject,
-        onAbort: () => {
-          this.#remove(held);
-          link.held--;
-          reject(ctx.abortReason);
-        },
+        unwatch: UNWATCHED,
       };
-      ctx.signal.addEventListener('abort', held.onAbort, { once: true });
+      held.unwatch = watchAbort(ctx, () => {
+        this.#remove(held);
+        link.held--;
+        reject(ctx.abortReason);
+      });
       this.#held.push(held);
       link.held++;
       this.#arm();
@@ -82,7 +83,7 @@ export class HeldFailures {
     for (const held of this.#held.filter(which)) {
       this.#remove(held);
       held.link.held--;
-      held.ctx.signal.removeEventListener('abort', held.onAbort);
+      held.unwatch();
       if (blamed) held.link.putBack++;
       held.reject(blamed ? this.#d.blame(held.error) : held.error);
     }

@@ -1,13 +1,13 @@
 import { BreakerOpenError } from '../errors/handlerErrors.js';
 import type { BreakerLink } from './BreakerLink.js';
 import type { ConsumeContext, Next } from './Middleware.js';
+import { watchAbort } from './watchAbort.js';
 
 /** A delivery that reached a half-open breaker while every probe was out: it waits for their verdict. */
 interface Waiter {
   readonly link: BreakerLink;
   readonly go: () => void;
   readonly refuse: (error: unknown) => void;
-  readonly onAbort: () => void;
 }
 
 /**
@@ -37,7 +37,7 @@ export class ProbeWaiters {
     return new Promise<void>((resolve, reject) => {
       const leave = (): void => {
         this.#remove(waiter);
-        ctx.signal.removeEventListener('abort', waiter.onAbort);
+        unwatch();
       };
       const waiter: Waiter = {
         link,
@@ -50,12 +50,11 @@ export class ProbeWaiters {
           link.putBack++;
           reject(error);
         },
-        onAbort: () => {
-          leave();
-          reject(ctx.abortReason);
-        },
       };
-      ctx.signal.addEventListener('abort', waiter.onAbort, { once: true });
+      const unwatch = watchAbort(ctx, () => {
+        leave();
+        reject(ctx.abortReason);
+      });
       this.#waiting.push(waiter);
     });
   }

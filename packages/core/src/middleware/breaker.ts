@@ -14,6 +14,7 @@ import { HeldFailures } from './HeldFailures.js';
 import type { ConsumeContext, ConsumerHost, Middleware, Next, PolicyFactory } from './Middleware.js';
 import { type PolicyClock, SYSTEM_CLOCK } from './PolicyClock.js';
 import { ProbeWaiters } from './ProbeWaiters.js';
+import { watchAbort } from './watchAbort.js';
 
 export type { BreakerOptions, BreakerState };
 export { breakerOptionsProblem };
@@ -160,12 +161,11 @@ export class CircuitBreaker {
       judge('failure');
       ctx.abort(new DeadlineExceededError(`a half-open probe of breaker ${this.name} ran longer than ${limitMs} ms`));
     }, limitMs);
-    const signal = ctx.signal;
-    signal.addEventListener('abort', onAbort, { once: true });
+    const unwatch = watchAbort(ctx, onAbort);
     return {
       end: () => {
         this.#clock.clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+        unwatch();
         return judged;
       },
     };

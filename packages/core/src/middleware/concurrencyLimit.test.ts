@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConcurrencyLimit } from './concurrencyLimit.js';
 import type { ConsumeContext } from './Middleware.js';
+import { WATCH_ABORT } from './watchAbort.js';
 
 /** The part of a Delivery the limiter reads: whether it was aborted, and its signal. */
 function fakeDelivery(): ConsumeContext & { abortNow(): void } {
@@ -14,6 +15,33 @@ function fakeDelivery(): ConsumeContext & { abortNow(): void } {
     abortReason: reason,
     signal: controller.signal,
     abortNow: () => controller.abort(reason),
+  } as unknown as ConsumeContext & { abortNow(): void };
+}
+
+/** A context with the cheap abort watch, as a Delivery has: reading its signal fails the test. */
+function watchableDelivery(): ConsumeContext & { abortNow(): void } {
+  const reason = new Error('deadline');
+  let aborted = false;
+  let watchers: Array<() => void> = [];
+  return {
+    get aborted() {
+      return aborted;
+    },
+    abortReason: reason,
+    get signal(): AbortSignal {
+      throw new Error('the limiter read the signal of a context that has the watch');
+    },
+    [WATCH_ABORT](fn: () => void) {
+      watchers.push(fn);
+      return () => {
+        watchers = watchers.filter((w) => w !== fn);
+      };
+    },
+    abortNow() {
+      aborted = true;
+      for (const fn of watchers) fn();
+      watchers = [];
+    },
   } as unknown as ConsumeContext & { abortNow(): void };
 }
 
@@ -48,24 +76,29 @@ test('at most `limit` run at once, the rest wait and start in arrival order, and
   assert.equal(limit.active, 0);
 });
 
-test('a waiter whose delivery is aborted leaves the line at once and never runs', async () => {
-  const limit = new ConcurrencyLimit(1);
-  let release: () => void = () => undefined;
-  const first = limit.run(fakeDelivery(), () => new Promise<void>((r) => (release = r)));
-  const ran: string[] = [];
-  const waiters = Array.from({ length: 100 }, () => fakeDelivery());
-  const runs = waiters.map((d, i) => limit.run(d, async () => void ran.push(`w${i}`)).catch((e: Error) => e.message));
-  const last = fakeDelivery();
-  const lastRun = limit.run(last, async () => void ran.push('last'));
-  assert.equal(limit.waiting, 101);
-  for (const d of waiters) d.abortNow();
-  assert.equal(limit.waiting, 1, 'aborted waiters hold no memory');
-  assert.deepEqual(await Promise.all(runs), Array(100).fill('deadline'));
-  release();
-  await Promise.all([first, lastRun]);
-  assert.deepEqual(ran, ['last'], 'aborted waiters never took a slot');
-  assert.equal(limit.active, 0);
-});
+for (const [kind, fake] of [
+  ['its signal', fakeDelivery],
+  ['the cheap watch', watchableDelivery],
+] as const) {
+  test(`a waiter whose delivery is aborted leaves the line at once and never runs (watched through ${kind})`, async () => {
+    const limit = new ConcurrencyLimit(1);
+    let release: () => void = () => undefined;
+    const first = limit.run(fake(), () => new Promise<void>((r) => (release = r)));
+    const ran: string[] = [];
+    const waiters = Array.from({ length: 100 }, () => fake());
+    const runs = waiters.map((d, i) => limit.run(d, async () => void ran.push(`w${i}`)).catch((e: Error) => e.message));
+    const last = fake();
+    const lastRun = limit.run(last, async () => void ran.push('last'));
+    assert.equal(limit.waiting, 101);
+    for (const d of waiters) d.abortNow();
+    assert.equal(limit.waiting, 1, 'aborted waiters hold no memory');
+    assert.deepEqual(await Promise.all(runs), Array(100).fill('deadline'));
+    release();
+    await Promise.all([first, lastRun]);
+    assert.deepEqual(ran, ['last'], 'aborted waiters never took a slot');
+    assert.equal(limit.active, 0);
+  });
+}
 
 test('a raised limit starts waiters at once; a lowered one holds as handlers end, in arrival order', async () => {
   const limit = new ConcurrencyLimit(1);

@@ -1,4 +1,5 @@
 import type { ConsumeContext, Middleware, Next } from './Middleware.js';
+import { watchAbort } from './watchAbort.js';
 
 /**
  * Warren's concurrency policy: at most `limit` handlers run at once; deliveries beyond it wait here, in arrival order. The
@@ -51,17 +52,15 @@ export class ConcurrencyLimit implements Middleware {
   #wait(ctx: ConsumeContext): Promise<void> {
     if (ctx.aborted) return Promise.reject(ctx.abortReason);
     return new Promise<void>((resolve, reject) => {
-      const signal = ctx.signal;
       const wake = (): void => {
-        signal.removeEventListener('abort', leave);
+        unwatch();
         resolve();
       };
-      const leave = (): void => {
+      const unwatch = watchAbort(ctx, () => {
         const i = this.#waiting.indexOf(wake);
         if (i >= 0) this.#waiting.splice(i, 1);
         reject(ctx.abortReason);
-      };
-      signal.addEventListener('abort', leave, { once: true });
+      });
       this.#waiting.push(wake);
     });
   }

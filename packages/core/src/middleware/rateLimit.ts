@@ -2,6 +2,7 @@ import { ConfigError } from '../errors/WarrenError.js';
 import type { ConsumeContext, ConsumerHost, Middleware, Next, PolicyFactory } from './Middleware.js';
 import { type PolicyClock, SYSTEM_CLOCK } from './PolicyClock.js';
 import { TokenBucket } from './TokenBucket.js';
+import { UNWATCHED, watchAbort } from './watchAbort.js';
 
 /** `@Consumer({ rateLimit })`: a token bucket applied before the handler. */
 export interface RateLimitOptions {
@@ -28,10 +29,10 @@ const DEFAULT_REFRESH_MS = 5000;
 /** A delivery waiting for a token. */
 interface Waiter {
   readonly ctx: ConsumeContext;
-  readonly signal: AbortSignal;
   readonly since: number;
   readonly resolve: () => void;
   readonly reject: (reason: unknown) => void;
+  unwatch: () => void;
 }
 
 /**
@@ -135,9 +136,9 @@ export class RateLimiter {
     if (ctx.aborted) return Promise.reject(ctx.abortReason);
     this.#limited++;
     return new Promise<void>((resolve, reject) => {
-      const signal = ctx.signal;
-      signal.addEventListener('abort', this.#leave, { once: true });
-      this.#waiting.push({ ctx, signal, since: now, resolve, reject });
+      const waiter: Waiter = { ctx, since: now, resolve, reject, unwatch: UNWATCHED };
+      waiter.unwatch = watchAbort(ctx, () => this.#leave(waiter));
+      this.#waiting.push(waiter);
       this.#arm(now);
     });
   }
@@ -160,7 +161,7 @@ export class RateLimiter {
     const now = this.#clock.now();
     for (let n = this.#bucket.takeForLine(now, this.#waiting.length); n > 0; n--) {
       const waiter = this.#waiting.shift() as Waiter;
-      waiter.signal.removeEventListener('abort', this.#leave);
+      waiter.unwatch();
       const waited = now - waiter.since;
       this.#waitedMs += waited;
       const consumer = waiter.ctx.consumer;
@@ -172,14 +173,14 @@ export class RateLimiter {
     if (this.#waiting.length > 0) this.#arm(now);
   };
 
-  /** One listener for every waiter (no closure per delivery): the aborted signal names who leaves. */
-  readonly #leave = (event: Event): void => {
-    const i = this.#waiting.findIndex((w) => w.signal === event.target);
+  /** An aborted delivery leaves the line. */
+  #leave(waiter: Waiter): void {
+    const i = this.#waiting.indexOf(waiter);
     if (i < 0) return;
-    const [waiter] = this.#waiting.splice(i, 1) as [Waiter];
+    this.#waiting.splice(i, 1);
     if (this.#waiting.length === 0) this.#disarm();
     waiter.reject(waiter.ctx.abortReason);
-  };
+  }
 
   /**
    * `across: 'queue'`: reads the queue's consumer count, at most every refreshMs, and only while
