@@ -15,7 +15,7 @@ export interface AbortWatchable {
  * Calls `fn` once when `ctx` aborts, until the returned function unwatches it; nothing if it has
  * aborted already (as an AbortSignal listener added then). Warren's own policies wait this way:
  * a Delivery makes its AbortSignal only when someone reads it, and making one, adding a listener
- * and removing it cost 7.7 µs on Node 20 here (/tmp microbenchmark, 200,000 of each), more than
+ * and removing it cost 7.7 µs on Node 20 here (a microbenchmark of 200,000 each), more than
  * the rest of a wait. A context without the watch (a test's, a policy's own) gets its signal's listener.
  */
 export function watchAbort(ctx: ConsumeContext, fn: () => void): () => void {
