@@ -42,12 +42,16 @@ async function opened(): Promise<{ channel: ConsumerChannel; deliver: (tag: numb
 }
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Past the iteration an ack decided now is written at: its setImmediate is queued after one asked for now. */
+const written = async (): Promise<void> => {
+  await turn();
+  await turn();
+};
 
 describe('ConsumerChannel ack batching', () => {
-  it('acks of one turn below every unsettled tag go as one multiple ack, before the next macrotask', async () => {
+  it('acks of one turn that leave nothing unsettled go as one multiple ack, at the end of its microtasks', async () => {
     const { channel, deliver, frames } = await opened();
     const [m1, m2, m3] = [1, 2, 3].map(deliver);
-    deliver(4);
     const g = channel.generation;
     channel.settle(m2 as ReceivedMessage, g, 'ack');
     channel.settle(m1 as ReceivedMessage, g, 'ack');
@@ -59,13 +63,36 @@ describe('ConsumerChannel ack batching', () => {
     assert.deepEqual(frames, ['ack 3 multiple']);
   });
 
+  it('while other deliveries still run, acks of several turns of one event-loop iteration go together at its end', async () => {
+    const { channel, deliver, frames } = await opened();
+    const [m1, m2, m3] = [1, 2, 3].map(deliver);
+    deliver(4);
+    const g = channel.generation;
+    // Two handlers ending in two timer callbacks of one phase, each a turn of its own.
+    await new Promise<void>((resolve) => {
+      setTimeout(() => channel.settle(m1 as ReceivedMessage, g, 'ack'), 0);
+      setTimeout(() => {
+        assert.deepEqual(frames, [], "the first turn's ack waits: three deliveries still run");
+        channel.settle(m2 as ReceivedMessage, g, 'ack');
+        resolve();
+      }, 0);
+    });
+    await Promise.resolve();
+    assert.deepEqual(frames, []);
+    await turn();
+    assert.deepEqual(frames, ['ack 2 multiple'], 'one frame for both, at the end of the iteration');
+    channel.settle(m3 as ReceivedMessage, g, 'ack');
+    await written();
+    assert.deepEqual(frames, ['ack 2 multiple', 'ack 3']);
+  });
+
   it('an ack above a delivery still running goes alone', async () => {
     const { channel, deliver, frames } = await opened();
     const [m1, , m3] = [1, 2, 3].map(deliver);
     const g = channel.generation;
     channel.settle(m1 as ReceivedMessage, g, 'ack');
     channel.settle(m3 as ReceivedMessage, g, 'ack');
-    await turn();
+    await written();
     // Each alone (their order does not matter: they name different tags).
     assert.deepEqual(frames.sort(), ['ack 1', 'ack 3']);
   });
