@@ -35,7 +35,7 @@ import {
 } from '@warren/testing';
 import { inject } from 'inversify';
 import { startTestApp } from '../support/app.js';
-import { BROKER_URL } from '../support/broker.js';
+import { BROKER_URL, connectionNameIn } from '../support/broker.js';
 
 type Job = { id: string; kind?: string };
 
@@ -62,11 +62,9 @@ async function deadLetters(admin: BrokerAdmin, queue: string): Promise<Array<{ i
 async function channelsOf(prefix: string): Promise<number> {
   const connections = JSON.parse(await rabbitmqctl('list_connections', 'name', 'client_properties', '--formatter', 'json')) as Array<{
     name: string;
-    client_properties: Array<[string, string, unknown]>;
+    client_properties: unknown;
   }>;
-  const names = connections
-    .filter((c) => String(c.client_properties.find(([k]) => k === 'connection_name')?.[2] ?? '').startsWith(prefix))
-    .map((c) => `${c.name} (`);
+  const names = connections.filter((c) => connectionNameIn(c.client_properties).startsWith(prefix)).map((c) => `${c.name} (`);
   const channels = JSON.parse(await rabbitmqctl('list_channels', 'name', '--formatter', 'json')) as Array<{ name: string }>;
   return channels.filter((ch) => names.some((n) => ch.name.startsWith(n))).length;
 }

@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { type BrokerAdmin, rabbitmqctl } from '@warren/testing';
-import { BROKER_URL } from '../support/broker.js';
+import { BROKER_URL, connectionNameIn } from '../support/broker.js';
 
 /** What a rejection was, as a short string: the error class, and `written` for timeouts. Errors themselves are not kept (their stacks would dominate a heap measurement). */
 export function rejectionKind(error: unknown): string {
@@ -139,8 +139,8 @@ export async function frameMaxProxy(frameMax: number): Promise<{ url: string; cl
 /** The frame_max the broker holds for the connection whose client-provided name starts with `prefix`. */
 export async function brokerFrameMax(prefix: string): Promise<number | undefined> {
   const rows = JSON.parse(await rabbitmqctl('list_connections', 'client_properties', 'frame_max', '--formatter', 'json')) as Array<{
-    client_properties: Array<[string, string, unknown]>;
+    client_properties: unknown;
     frame_max: number;
   }>;
-  return rows.find((row) => String(row.client_properties.find(([k]) => k === 'connection_name')?.[2]).startsWith(prefix))?.frame_max;
+  return rows.find((row) => connectionNameIn(row.client_properties).startsWith(prefix))?.frame_max;
 }
