@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jsonBody } from '../lib/messages.js';
 import type { Subject } from '../subjects/Subject.js';
 import type { IdleResult, Job } from './jobs.js';
@@ -36,8 +37,4 @@ export async function measureIdle(job: Extract<Job, { kind: 'idle' }>, subject: 
     await publishing.close();
     await consuming.stop();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -68,7 +68,8 @@ describe('an idle worker', () => {
           () => 'confirmed',
           (error: Error) => error,
         ),
-        sleep(5000, 'still waiting after 5 s'),
+        // Unref'd: once the publish settles, it does not hold the test's process for 5 s.
+        sleep(5000, 'still waiting after 5 s', { ref: false }),
       ]);
       const waited = performance.now() - sent;
       assert.ok(late instanceof DownstreamFullError, `held at the mark, then failed: ${String(late)}`);
