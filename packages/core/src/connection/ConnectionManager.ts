@@ -6,6 +6,7 @@ import { type Logger, silentLogger } from '../logging/logger.js';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { checkTlsForUrls, clientCertificateName, resolveTls, type TlsOptions } from './brokerTls.js';
 import { type BrokerAddress, type BrokerUrlOptions, parseBrokerUrl, resolveBrokerUrls } from './brokerUrl.js';
+import { coalesceWrites } from './coalesceWrites.js';
 import { connectArguments, type LoginMechanism, loginMechanism } from './connectArguments.js';
 import { describeConnectError } from './describeConnectError.js';
 import { shuffled } from './shuffle.js';
@@ -242,6 +243,7 @@ export class ConnectionManager {
       await model.close().catch(() => undefined);
       throw new ClosedError(`connection (${this.role}) closed while connecting`);
     }
+    if (!coalesceWrites(model)) this.#log.debug('the installed amqplib is not shaped as Warren expects: its frames go out one write each');
     this.#model = model;
     this.#generation++;
     this.#blockedSince = undefined;
