@@ -14,12 +14,13 @@ const REPLY_TO = 'amq.rabbitmq.reply-to';
  * `same`: the protocol work Warren's request/reply does, without Warren: the request on a
  * confirm channel, `mandatory` (NoResponderError), non-persistent with an `expiration` and the
  * deadline in its correlation id (the deadline travels), a message id and timestamp, a timer per
- * request (its timeout); the responder publishes the reply on a confirm channel (no status header:
- * an ok reply has none) and acks the request at once, as Warren's Replier does. The row that tells
- * the protocol's cost apart from the framework's.
+ * request (its timeout); the responder publishes the reply on a plain channel (no status header:
+ * an ok reply has none; no confirm: direct reply-to confirms a reply whatever becomes of it) and
+ * acks the request at once, as Warren's Replier does. The row that tells the protocol's cost apart
+ * from the framework's.
  *
- * `unconfirmed`: `same` on channels without publisher confirms, on both sides: what the confirms
- * cost (the reply is a request's end-to-end acknowledgement; Warren confirms both).
+ * `unconfirmed`: `same` with the request unconfirmed too: what the request's confirm costs (it
+ * tells the caller at once that a queue refused its request; Warren keeps it).
  *
  * `warren`: a @Consumer whose handler returns the reply, and publisher.request(), as an app would.
  */
@@ -30,7 +31,7 @@ export const RPC_SUBJECTS: readonly RpcSubject[] = ['raw', 'same', 'unconfirmed'
 export const RPC_LABELS: Readonly<Record<RpcSubject, string>> = {
   raw: 'raw amqplib direct reply-to',
   same: "raw amqplib, Warren's guarantees",
-  unconfirmed: "raw amqplib, Warren's less confirms",
+  unconfirmed: "raw amqplib, Warren's less request confirms",
   warren: 'warren request()',
 };
 
@@ -63,25 +64,20 @@ async function raw(url: string, queue: string, mode: Exclude<RpcSubject, 'warren
   const confirms = mode === 'same';
   const server = await amqp.connect(url, { noDelay: true });
   const client = await amqp.connect(url, { noDelay: true });
-  const open = (c: amqp.ChannelModel): Promise<amqp.Channel> => (confirms ? c.createConfirmChannel() : c.createChannel());
   // On a confirm channel, a callback takes the broker's ack; on a plain one, none is given.
   const confirmed = confirms ? () => undefined : undefined;
-  const sch = await open(server);
+  // Replies go unconfirmed, as Warren's do.
+  const sch = await server.createChannel();
   await sch.prefetch(100);
   await sch.consume(queue, (m) => {
     if (m === null) return;
     const req = JSON.parse(m.content.toString()) as { n: number };
     const options: amqp.Options.Publish = { correlationId: m.properties.correlationId as string, contentType: 'application/json' };
     if (guarantees) Object.assign(options, stamped());
-    (sch as amqp.ConfirmChannel).sendToQueue(
-      m.properties.replyTo as string,
-      Buffer.from(JSON.stringify({ doubled: req.n * 2 })),
-      options,
-      confirmed,
-    );
+    sch.sendToQueue(m.properties.replyTo as string, Buffer.from(JSON.stringify({ doubled: req.n * 2 })), options);
     sch.ack(m);
   });
-  const cch = await open(client);
+  const cch = await (confirms ? client.createConfirmChannel() : client.createChannel());
   // Each reply decoded, then its caller woken by correlationId (no ack: direct reply-to is consumed with noAck).
   const waiting = new Map<string, () => void>();
   await cch.consume(

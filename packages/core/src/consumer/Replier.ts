@@ -9,9 +9,10 @@ import type { Republisher } from './Republisher.js';
  * handler's return value. Dead-lettered: an error reply with the failure's name, code and message
  * (never its stack). Retried or put back: no reply yet (the reply waits for the final outcome).
  * Expired, or cancelled by its caller: no reply (nobody is waiting). The reply is handed to the
- * publisher before the request is acked, but not awaited: a crash, or a publisher blocked for
- * longer than the reply's 5 s, can lose it after the ack, and the caller then times out — RPC's
- * usual contract (a redelivered request answers twice; the caller drops the second).
+ * publisher (Publisher.reply) before the request is acked, but not awaited: a crash, or a
+ * publisher blocked for longer than the reply's 5 s, can lose it after the ack, and the caller
+ * then times out — RPC's usual contract, and direct reply-to's own (at most once; a redelivered
+ * request answers twice; the caller drops the second).
  */
 export class Replier {
   replies = 0;
@@ -41,7 +42,7 @@ export class Replier {
       persistent: false,
       timeoutMs: 5000,
     };
-    this.republisher.send(replyTo, reply.content, options).catch((e: Error) => {
+    this.republisher.reply(replyTo, reply.content, options).catch((e: Error) => {
       // The caller may be gone (its channel closed): its reply has nowhere to go.
       this.failedReplies++;
       this.log.debug({ messageId: delivery.messageId, err: e.message }, 'could not send a reply');

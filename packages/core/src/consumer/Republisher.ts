@@ -10,4 +10,6 @@ export type RepublishOptions = PublishOptions;
  */
 export interface Republisher {
   send(queue: string, body: Buffer, options?: RepublishOptions): Promise<void>;
+  /** A request's answer to its `replyTo`: see Publisher.reply (unconfirmed to direct reply-to, else as send). */
+  reply(replyTo: string, body: Buffer, options: RepublishOptions): Promise<void>;
 }

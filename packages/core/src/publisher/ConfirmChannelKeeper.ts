@@ -31,10 +31,17 @@ export class ConfirmChannelKeeper {
   #reopenTimer: NodeJS.Timeout | undefined;
   #stopped = false;
 
-  constructor(conn: ConnectionManager, log: Logger, hooks: ConfirmChannelHooks) {
+  readonly #confirms: boolean;
+  /** What the log calls its channel. */
+  readonly #name: string;
+
+  /** `confirms: false` keeps a plain channel instead (see ConfirmChannelSession.open). */
+  constructor(conn: ConnectionManager, log: Logger, hooks: ConfirmChannelHooks, confirms = true) {
     this.#conn = conn;
     this.#log = log;
     this.#hooks = hooks;
+    this.#confirms = confirms;
+    this.#name = confirms ? 'confirm channel' : 'reply channel';
   }
 
   get connection(): ConnectionManager {
@@ -52,7 +59,7 @@ export class ConfirmChannelKeeper {
     this.#opening = (async () => {
       let session: ConfirmChannelSession;
       try {
-        session = await ConfirmChannelSession.open(this.#conn);
+        session = await ConfirmChannelSession.open(this.#conn, this.#confirms);
       } finally {
         this.#opening = undefined;
       }
@@ -98,7 +105,7 @@ export class ConfirmChannelKeeper {
     this.#quickCloses = quick ? this.#quickCloses + 1 : 0;
     const delay = this.#quickCloses > 1 ? Math.min(MAX_REOPEN_DELAY_MS, 50 * 2 ** Math.min(this.#quickCloses, 10)) : 0;
     if (quick && this.#quickCloses === 3)
-      this.#log.warn({ err: error?.message }, 'the confirm channel keeps closing right after it opens; reopening more slowly');
+      this.#log.warn({ err: error?.message }, `the ${this.#name} keeps closing right after it opens; reopening more slowly`);
     // After a lost connection this waits for 'connected' instead.
     if (this.#conn.state === 'connected') this.#reopenSoon(delay);
   }
@@ -108,7 +115,7 @@ export class ConfirmChannelKeeper {
     clearTimeout(this.#reopenTimer);
     this.#reopenTimer = setTimeout(() => {
       this.open().catch((error: Error) => {
-        this.#log.warn({ err: error.message }, 'cannot reopen the confirm channel');
+        this.#log.warn({ err: error.message }, `cannot reopen the ${this.#name}`);
         if (this.#conn.state === 'connected') this.#reopenSoon(RETRY_OPEN_MS);
       });
     }, delayMs);

@@ -57,16 +57,17 @@ export class ConfirmChannelSession {
   readonly generation: number;
   /** frame_max negotiated on its connection: a larger content header frame closes the connection. */
   readonly frameMax: number;
-  readonly #channel: amqp.ConfirmChannel;
+  readonly #channel: amqp.Channel;
   #live = true;
   #lastError: Error | undefined;
 
-  static async open(connection: ConnectionManager): Promise<ConfirmChannelSession> {
-    const channel = await connection.createConfirmChannel();
+  /** `confirms: false` opens a plain channel: it never reports ack or nack (the Publisher's direct replies). */
+  static async open(connection: ConnectionManager, confirms = true): Promise<ConfirmChannelSession> {
+    const channel = confirms ? await connection.createConfirmChannel() : await connection.createChannel();
     return new ConfirmChannelSession(channel, connection.generation);
   }
 
-  constructor(channel: amqp.ConfirmChannel, generation: number) {
+  constructor(channel: amqp.Channel, generation: number) {
     this.#channel = channel;
     this.generation = generation;
     this.frameMax = negotiatedFrameMax(channel);
@@ -198,7 +199,7 @@ function returned(message: amqp.Message): ReturnedMessage {
 }
 
 /** amqplib keeps the negotiated frame_max on the connection behind a channel, untyped (0xffffffff when the broker sets none). */
-function negotiatedFrameMax(channel: amqp.ConfirmChannel): number {
+function negotiatedFrameMax(channel: amqp.Channel): number {
   const frameMax = (channel as unknown as { connection?: { frameMax?: unknown } }).connection?.frameMax;
   return typeof frameMax === 'number' && frameMax > 0 ? frameMax : AMQPLIB_FRAME_MAX;
 }

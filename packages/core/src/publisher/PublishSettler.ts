@@ -33,6 +33,7 @@ export class PublishSettler {
     refusedByQueue: 0,
     republished: 0,
     abandonedAtClose: 0,
+    directReplies: 0,
   };
   /** Named in timeout messages: why it may not have been written or confirmed. */
   readonly #state: () => PublisherState;

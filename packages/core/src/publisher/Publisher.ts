@@ -2,6 +2,7 @@ import { BrokerBlockedError, PublisherClosedError } from '../errors/publishError
 import type { WarrenError } from '../errors/WarrenError.js';
 import { TypedEvents } from '../events/TypedEvents.js';
 import type { Logger } from '../logging/logger.js';
+import { DIRECT_REPLY_TO } from '../message/headers.js';
 import { messageTracer } from '../message/tracing.js';
 import { ConfirmChannelKeeper } from './ConfirmChannelKeeper.js';
 import { ChannelClosingError, type ConfirmChannelSession } from './ConfirmChannelSession.js';
@@ -51,6 +52,9 @@ export class Publisher {
   readonly #counts: PublishCounts = this.#settler.counts;
   readonly #sweeper: DeadlineSweeper;
   readonly #channels: ConfirmChannelKeeper;
+  /** A plain channel for replies to direct reply-to (see reply()), opened by the first one. */
+  readonly #replyChannel: ConfirmChannelKeeper;
+  #replyChannelWanted = false;
   /** The marks of `limits` on destination queues; undefined without limits. */
   readonly #depth: DepthGate | undefined;
   readonly #requests: RequestsOnChannel;
@@ -96,6 +100,15 @@ export class Publisher {
       opened: (session) => this.#onChannelOpened(session),
       closed: (error) => this.#onChannelClosed(error),
     });
+    this.#replyChannel = new ConfirmChannelKeeper(
+      conn,
+      this.#log,
+      {
+        opened: () => undefined,
+        closed: (error) => this.#log.debug({ err: error?.message }, 'reply channel closed'),
+      },
+      false,
+    );
     this.#requests = new RequestsOnChannel(this.#channels, o.timeoutMs, this.#log, {
       publish: (e, k, b, opts) => this.publish(e, k, b, opts),
       hold: () => {
@@ -142,7 +155,10 @@ export class Publisher {
     if (this.#connection.started) throw new PublisherClosedError('publisher was already started');
     this.#sweeper.start();
     await this.#connection.start({
-      connected: (generation) => this.#channels.connected(generation),
+      connected: (generation) => {
+        this.#channels.connected(generation);
+        if (this.#replyChannelWanted) this.#replyChannel.connected(generation);
+      },
       disconnected: () => this.#updateState(),
       blocked: (reason) => this.#onBlocked(reason),
       unblocked: () => this.#onUnblocked(),
@@ -215,6 +231,45 @@ export class Publisher {
   }
 
   /**
+   * Answers a request (a handler's return value, through the Replier). A reply to direct reply-to
+   * is written on a plain channel of this connection, unconfirmed, when one is open and nothing
+   * holds publishes back (not blocked, not closing): RabbitMQ delivers such a reply at most once,
+   * drops it if its requester is gone, never returns it, and confirms it all the same
+   * (docs/direct-reply-to), so a confirm there tells nothing, and it delayed the reply by the
+   * broker's confirm work. Otherwise, and to a real queue, it is a confirmed send(). Resolves
+   * once written (or confirmed).
+   */
+  reply(replyTo: string, body: Buffer, options: PublishOptions): Promise<void> {
+    if (!replyTo.startsWith(DIRECT_REPLY_TO_PREFIX)) return this.send(replyTo, body, options);
+    const tracer = messageTracer();
+    if (tracer === undefined) return this.#reply(replyTo, body, options);
+    return tracer.publish({ exchange: '', routingKey: replyTo }, options.headers, (headers) =>
+      this.#reply(replyTo, body, { ...options, headers }),
+    );
+  }
+
+  #reply(replyTo: string, body: Buffer, options: PublishOptions): Promise<void> {
+    const channel = this.#replyChannel.current;
+    if (channel === undefined || this.#closing || this.#blocked) {
+      // Opened by the first reply (a publisher that answers none keeps no second channel), and again
+      // after it could not be; once opened, its keeper reopens it whenever the connection is back.
+      if (channel === undefined && !this.#closing && this.#connection.conn.state === 'connected') {
+        this.#replyChannelWanted = true;
+        this.#replyChannel.open().catch((error: Error) => this.#log.debug({ err: error.message }, 'cannot open the reply channel'));
+      }
+      return this.#publish('', replyTo, body, options);
+    }
+    try {
+      channel.publish(preparePublish('', replyTo, body, options, this.#limits));
+    } catch (error) {
+      // Closing: the confirmed way takes it. Refused before writing (invalid): the caller hears why.
+      return error instanceof ChannelClosingError ? this.#publish('', replyTo, body, options) : Promise.reject(error);
+    }
+    this.#counts.directReplies++;
+    return Promise.resolve();
+  }
+
+  /**
    * Sends `body` to `queue` as a request and resolves with the decoded reply, over direct
    * reply-to. Rejects with RequestTimeoutError (its deadline, `timeoutMs`), RequestCancelledError
    * (`signal`), RemoteError (the responder's handler failed), NoResponderError (no queue), or the
@@ -239,6 +294,7 @@ export class Publisher {
     if (this.#closed !== undefined) return this.#closed;
     this.#closing = true;
     this.#channels.stop();
+    this.#replyChannel.stop();
     this.#updateState();
     this.#closed = this.#shutdown(graceMs ?? this.#options.closeGraceMs);
     return this.#closed;
@@ -249,7 +305,7 @@ export class Publisher {
     this.#sweeper.stop();
     this.#requests.closeAll(new PublisherClosedError('publisher closed before the reply came'));
     this.#unsettled.abandonAll(this.#depth?.close() ?? []);
-    await this.#connection.close(this.#channels.release());
+    await this.#connection.close([this.#channels.release(), this.#replyChannel.release()]);
   }
 
   /** The one guard of publish() and the pump: why nothing can be written now, or undefined. */
@@ -365,3 +421,6 @@ export class Publisher {
     this.#status.update(this.#closing, this.#channels.current !== undefined, this.#blocked);
   }
 }
+
+/** What RabbitMQ rewrites a request's `amq.rabbitmq.reply-to` into: a reply to it goes to a requester's channel, not a queue. */
+const DIRECT_REPLY_TO_PREFIX = `${DIRECT_REPLY_TO}.`;

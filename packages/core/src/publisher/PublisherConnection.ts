@@ -47,16 +47,16 @@ export class PublisherConnection {
     else await this.conn.waitForConnected();
   }
 
-  /** Stops listening, and closes `session` (the confirm channel, released by its keeper) and an owned connection. */
-  async close(session: ConfirmChannelSession | undefined): Promise<void> {
+  /** Stops listening, and closes `sessions` (the channels, released by their keepers) and an owned connection. */
+  async close(sessions: ReadonlyArray<ConfirmChannelSession | undefined>): Promise<void> {
     for (const s of this.#subscriptions) s.dispose();
     this.#subscriptions = [];
     if (this.#owned) {
-      // Closing the connection closes the channel too, and returns at once even while blocked.
-      session?.retire();
+      // Closing the connection closes the channels too, and returns at once even while blocked.
+      for (const session of sessions) session?.retire();
       await this.conn.close();
     } else {
-      await session?.close(CHANNEL_CLOSE_WAIT_MS);
+      await Promise.all(sessions.map((session) => session?.close(CHANNEL_CLOSE_WAIT_MS)));
     }
   }
 }

@@ -45,6 +45,8 @@ export interface PublisherStats {
   republished: number;
   /** Rejected by close(): never written, or written and not confirmed within its grace period. */
   abandonedAtClose: number;
+  /** Replies to direct reply-to written unconfirmed (Publisher.reply); not in `published`. */
+  directReplies: number;
   /** Request/reply, once `request()` was used: outcomes so far, and requests waiting for a reply. */
   requests?: RequestCounts & { pending: number };
 }

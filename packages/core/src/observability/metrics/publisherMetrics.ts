@@ -27,6 +27,11 @@ const COUNTERS: Array<[string, string, keyof Counts]> = [
     'downstreamFull',
   ],
   ['warren_publisher_republished_total', 'Unconfirmed messages written again on a new channel', 'republished'],
+  [
+    'warren_publisher_direct_replies_total',
+    'Replies to direct reply-to written without a confirm (a confirm there tells nothing)',
+    'directReplies',
+  ],
 ];
 const REQUEST_OUTCOMES = [
   ['reply', 'replies'],
