@@ -259,12 +259,16 @@ export class Publisher {
       }
       return this.#publish('', replyTo, body, options);
     }
+    let entry: PendingPublish | undefined;
     try {
-      channel.publish(preparePublish('', replyTo, body, options, this.#limits));
+      entry = preparePublish('', replyTo, body, options, this.#limits);
+      channel.publish(entry);
     } catch (error) {
+      if (entry !== undefined) settle(entry);
       // Closing: the confirmed way takes it. Refused before writing (invalid): the caller hears why.
       return error instanceof ChannelClosingError ? this.#publish('', replyTo, body, options) : Promise.reject(error);
     }
+    settle(entry); // written, and nothing more to hear of it (drops a `signal` listener, if one was given)
     this.#counts.directReplies++;
     return Promise.resolve();
   }
