@@ -10,6 +10,7 @@ import type { ChildMessage, Job, Result } from './measure/jobs.js';
 import { measureLatency } from './measure/latency.js';
 import { profileWindow } from './measure/profile.js';
 import { measurePublish } from './measure/publish.js';
+import { measureRpc } from './measure/rpc.js';
 import type { Subject } from './subjects/Subject.js';
 
 function next(): Promise<unknown> {
@@ -26,6 +27,13 @@ function reply(message: ChildMessage): Promise<void> {
 async function main(): Promise<void> {
   const job = (await next()) as Job;
   if (job.profile !== undefined) profileWindow(job.profile.dir, job.profile.name);
+  if (job.kind === 'rpc') {
+    // Its subjects (subjects/rpc.ts) are loaded with it.
+    await reply({ type: 'ready' });
+    await next();
+    await reply({ type: 'result', result: await measureRpc(job) });
+    return;
+  }
   const { subject } = (await import(`./subjects/${job.module}.js`)) as { subject: Subject };
   await reply({ type: 'ready' });
   await next();

@@ -55,6 +55,7 @@ let profiles = 0;
 
 /** `consume-warren-timeoutMs=30000-prefetch=100-3`: kind, subject, what varies, and a sequence number (one per round). */
 function profileName(job: Job): string {
+  if (job.kind === 'rpc') return `rpc-${job.subject}-callers=${job.callers}-${++profiles}`;
   const spec = job.kind === 'publish' ? job.publish : job.consume;
   const variant = Object.entries(spec.variant).map(([k, v]) => `-${k}=${String(v)}`);
   const shape =

@@ -1,4 +1,5 @@
 import type { SubjectSpec } from '../subjects/catalogue.js';
+import type { RpcSubject } from '../subjects/rpc.js';
 import type { ConsumeSpec, PublishSpec } from '../subjects/Subject.js';
 
 /** The measurement window: it opens `warmupMs` after the first message (JIT, connection setup) and lasts `windowMs`. */
@@ -25,6 +26,7 @@ export type Job = { profile?: ProfileTo } & (
   | { kind: 'publish'; module: SubjectSpec['module']; publish: PublishSpec; window: Window }
   | { kind: 'latency'; module: SubjectSpec['module']; consume: ConsumeSpec; publish: PublishSpec; window: Window; ratePerSec: number }
   | { kind: 'idle'; module: SubjectSpec['module']; consume: ConsumeSpec; publish: PublishSpec; window: Window }
+  | { kind: 'rpc'; module: 'rpc'; subject: RpcSubject; url: string; queue: string; callers: number; window: Window }
 );
 
 export interface ConsumeResult {
@@ -74,7 +76,18 @@ export interface IdleResult {
   wakeupsPerSec: number;
 }
 
-export type Result = ConsumeResult | PublishResult | LatencyResult | IdleResult;
+export interface RpcResult {
+  /** Round trips per second in the window. */
+  perSec: number;
+  p50: number;
+  p99: number;
+  /** The child's CPU (caller and responder both), µs per round trip. */
+  cpuUs: number;
+  /** The local broker's CPU, µs per round trip (NaN without one). */
+  brokerCpuUs: number;
+}
+
+export type Result = ConsumeResult | PublishResult | LatencyResult | IdleResult | RpcResult;
 
 /** Child to parent over the IPC channel. */
 export type ChildMessage = { type: 'ready' } | { type: 'result'; result: Result } | { type: 'error'; message: string };
