@@ -2,13 +2,13 @@ import { BrokerBlockedError, PublisherClosedError } from '../errors/publishError
 import type { WarrenError } from '../errors/WarrenError.js';
 import { TypedEvents } from '../events/TypedEvents.js';
 import type { Logger } from '../logging/logger.js';
-import { DIRECT_REPLY_TO } from '../message/headers.js';
 import { messageTracer } from '../message/tracing.js';
 import { ConfirmChannelKeeper } from './ConfirmChannelKeeper.js';
 import { ChannelClosingError, type ConfirmChannelSession } from './ConfirmChannelSession.js';
 import { ConfirmWindow } from './ConfirmWindow.js';
 import { DeadlineSweeper } from './DeadlineSweeper.js';
 import { DepthGate } from './DepthGate.js';
+import { DirectReplies, isDirectReplyTo } from './DirectReplies.js';
 import { AMQPLIB_FRAME_MAX } from './headerFrame.js';
 import { type PendingPublish, promiseOf, settle, WRITTEN } from './PendingPublish.js';
 import { PublishBuffer } from './PublishBuffer.js';
@@ -52,9 +52,7 @@ export class Publisher {
   readonly #counts: PublishCounts = this.#settler.counts;
   readonly #sweeper: DeadlineSweeper;
   readonly #channels: ConfirmChannelKeeper;
-  /** A plain channel for replies to direct reply-to (see reply()), opened by the first one. */
-  readonly #replyChannel: ConfirmChannelKeeper;
-  #replyChannelWanted = false;
+  readonly #replies: DirectReplies;
   /** The marks of `limits` on destination queues; undefined without limits. */
   readonly #depth: DepthGate | undefined;
   readonly #requests: RequestsOnChannel;
@@ -100,15 +98,7 @@ export class Publisher {
       opened: (session) => this.#onChannelOpened(session),
       closed: (error) => this.#onChannelClosed(error),
     });
-    this.#replyChannel = new ConfirmChannelKeeper(
-      conn,
-      this.#log,
-      {
-        opened: () => undefined,
-        closed: (error) => this.#log.debug({ err: error?.message }, 'reply channel closed'),
-      },
-      false,
-    );
+    this.#replies = new DirectReplies(conn, this.#log, this.#limits, this.#counts);
     this.#requests = new RequestsOnChannel(this.#channels, o.timeoutMs, this.#log, {
       publish: (e, k, b, opts) => this.publish(e, k, b, opts),
       hold: () => {
@@ -157,7 +147,7 @@ export class Publisher {
     await this.#connection.start({
       connected: (generation) => {
         this.#channels.connected(generation);
-        if (this.#replyChannelWanted) this.#replyChannel.connected(generation);
+        this.#replies.connected(generation);
       },
       disconnected: () => this.#updateState(),
       blocked: (reason) => this.#onBlocked(reason),
@@ -231,16 +221,12 @@ export class Publisher {
   }
 
   /**
-   * Answers a request (a handler's return value, through the Replier). A reply to direct reply-to
-   * is written on a plain channel of this connection, unconfirmed, when one is open and nothing
-   * holds publishes back (not blocked, not closing): RabbitMQ delivers such a reply at most once,
-   * drops it if its requester is gone, never returns it, and confirms it all the same
-   * (docs/direct-reply-to), so a confirm there tells nothing, and it delayed the reply by the
-   * broker's confirm work. Otherwise, and to a real queue, it is a confirmed send(). Resolves
-   * once written (or confirmed).
+   * Answers a request (a handler's return value, through the Replier): to direct reply-to,
+   * unconfirmed when nothing holds publishes back (DirectReplies says why); otherwise, and to a
+   * real queue, a confirmed send(). Resolves once written (or confirmed).
    */
   reply(replyTo: string, body: Buffer, options: PublishOptions): Promise<void> {
-    if (!replyTo.startsWith(DIRECT_REPLY_TO_PREFIX)) return this.send(replyTo, body, options);
+    if (!isDirectReplyTo(replyTo)) return this.send(replyTo, body, options);
     const tracer = messageTracer();
     if (tracer === undefined) return this.#reply(replyTo, body, options);
     return tracer.publish({ exchange: '', routingKey: replyTo }, options.headers, (headers) =>
@@ -249,28 +235,14 @@ export class Publisher {
   }
 
   #reply(replyTo: string, body: Buffer, options: PublishOptions): Promise<void> {
-    const channel = this.#replyChannel.current;
-    if (channel === undefined || this.#closing || this.#blocked) {
-      // Opened by the first reply (a publisher that answers none keeps no second channel), and again
-      // after it could not be; once opened, its keeper reopens it whenever the connection is back.
-      if (channel === undefined && !this.#closing && this.#connection.conn.state === 'connected') {
-        this.#replyChannelWanted = true;
-        this.#replyChannel.open().catch((error: Error) => this.#log.debug({ err: error.message }, 'cannot open the reply channel'));
+    if (!this.#closing && !this.#blocked) {
+      try {
+        if (this.#replies.write(replyTo, body, options)) return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
       }
-      return this.#publish('', replyTo, body, options);
     }
-    let entry: PendingPublish | undefined;
-    try {
-      entry = preparePublish('', replyTo, body, options, this.#limits);
-      channel.publish(entry);
-    } catch (error) {
-      if (entry !== undefined) settle(entry);
-      // Closing: the confirmed way takes it. Refused before writing (invalid): the caller hears why.
-      return error instanceof ChannelClosingError ? this.#publish('', replyTo, body, options) : Promise.reject(error);
-    }
-    settle(entry); // written, and nothing more to hear of it (drops a `signal` listener, if one was given)
-    this.#counts.directReplies++;
-    return Promise.resolve();
+    return this.#publish('', replyTo, body, options);
   }
 
   /**
@@ -298,7 +270,7 @@ export class Publisher {
     if (this.#closed !== undefined) return this.#closed;
     this.#closing = true;
     this.#channels.stop();
-    this.#replyChannel.stop();
+    this.#replies.stop();
     this.#updateState();
     this.#closed = this.#shutdown(graceMs ?? this.#options.closeGraceMs);
     return this.#closed;
@@ -309,7 +281,7 @@ export class Publisher {
     this.#sweeper.stop();
     this.#requests.closeAll(new PublisherClosedError('publisher closed before the reply came'));
     this.#unsettled.abandonAll(this.#depth?.close() ?? []);
-    await this.#connection.close([this.#channels.release(), this.#replyChannel.release()]);
+    await this.#connection.close([this.#channels.release(), this.#replies.release()]);
   }
 
   /** The one guard of publish() and the pump: why nothing can be written now, or undefined. */
@@ -425,6 +397,3 @@ export class Publisher {
     this.#status.update(this.#closing, this.#channels.current !== undefined, this.#blocked);
   }
 }
-
-/** What RabbitMQ rewrites a request's `amq.rabbitmq.reply-to` into: a reply to it goes to a requester's channel, not a queue. */
-const DIRECT_REPLY_TO_PREFIX = `${DIRECT_REPLY_TO}.`;
