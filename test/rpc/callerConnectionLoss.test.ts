@@ -5,8 +5,9 @@
  * its deadline, and the request is not sent again (the responder may still be doing it, so a
  * resend could run it twice). A request not yet confirmed is the publisher's, as any publish is:
  * it fails with PublishUnconfirmedError at once, or with `republishUnconfirmed` goes out again on
- * the next channel and is answered there. Either way the publisher reconnects, and the requests
- * made after are answered on the new channel.
+ * the next channel and is answered there, one reply to its caller; if the first copy had reached
+ * the broker, the responder runs it twice (at-least-once), and every run is counted here. Either
+ * way the publisher reconnects, and the requests made after are answered on the new channel.
  */
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
@@ -111,87 +112,107 @@ test("the caller's connection is lost mid-request: ReplyLostError at once for ea
   }
 });
 
-for (const republishUnconfirmed of [false, true]) {
-  test(`requests written but not yet confirmed when the connection is lost (republishUnconfirmed ${republishUnconfirmed}): ${republishUnconfirmed ? 'sent again and answered, each run once' : 'PublishUnconfirmedError at once, none run'}`, async () => {
-    const admin = await BrokerAdmin.open();
-    const queue = uniqueName('rpc-unconfirmed');
-    admin.trackQueue(queue);
-    const runs = new Map<number, number>();
-    @Consumer({ queue, deadLetter: false, prefetch: 50 })
-    class Doubler extends Worker<Req, Res> {
-      async handle(req: Req): Promise<Res> {
-        runs.set(req.n, (runs.get(req.n) ?? 0) + 1);
-        return { doubled: req.n * 2, worker: 0 };
+/**
+ * Where the proxy holds a caller's requests when its connection goes: before the broker ('stall':
+ * the broker never sees them), or after it ('stallToClient': they reach the broker and the
+ * responder runs them, but the confirms and replies coming back are held, then lost with the
+ * connection).
+ */
+const LOSSES = [
+  { held: 'before the broker', stall: (p: TcpProxy) => p.stall(), runsBefore: 0 },
+  { held: 'after the broker', stall: (p: TcpProxy) => p.stallToClient(), runsBefore: 1 },
+] as const;
+
+for (const loss of LOSSES) {
+  for (const republishUnconfirmed of [false, true]) {
+    // Sent again, a request that had reached the broker runs a second time: at-least-once, as documented.
+    const runsEach = loss.runsBefore + (republishUnconfirmed ? 1 : 0);
+    const outcome = republishUnconfirmed ? 'sent again and answered, one reply each' : 'PublishUnconfirmedError at once';
+    test(`requests unconfirmed when the connection is lost, held ${loss.held} (republishUnconfirmed ${republishUnconfirmed}): ${outcome}, each run ${runsEach} times`, async () => {
+      const admin = await BrokerAdmin.open();
+      const queue = uniqueName('rpc-unconfirmed');
+      admin.trackQueue(queue);
+      const runs = new Map<number, number>();
+      @Consumer({ queue, deadLetter: false, prefetch: 50 })
+      class Doubler extends Worker<Req, Res> {
+        async handle(req: Req): Promise<Res> {
+          runs.set(req.n, (runs.get(req.n) ?? 0) + 1);
+          return { doubled: req.n * 2, worker: 0 };
+        }
       }
-    }
-    // The caller reaches the broker through a proxy that can hold its bytes; the responder does not.
-    const proxy = await TcpProxy.start(BROKER_URL);
-    const app = await startTestApp({ name: uniqueName('rpc-unconfirmed-app'), consumers: [Doubler] });
-    let client: Publisher | undefined;
-    try {
-      client = await createPublisher({
-        url: proxy.url(BROKER_URL),
-        appName: uniqueName('rpc-unconfirmed-client'),
-        logger: silentLogger(),
-        republishUnconfirmed,
-      });
-      const caller = client;
-      // A first request starts the reply consumer, and is answered.
-      assert.equal((await caller.request<Res>(queue, { n: -1 }, { timeoutMs: DEADLINE_MS })).doubled, -2);
+      // The caller reaches the broker through a proxy that can hold its bytes; the responder does not.
+      const proxy = await TcpProxy.start(BROKER_URL);
+      const app = await startTestApp({ name: uniqueName('rpc-unconfirmed-app'), consumers: [Doubler] });
+      let client: Publisher | undefined;
+      try {
+        client = await createPublisher({
+          url: proxy.url(BROKER_URL),
+          appName: uniqueName('rpc-unconfirmed-client'),
+          logger: silentLogger(),
+          republishUnconfirmed,
+        });
+        const caller = client;
+        // A first request starts the reply consumer, and is answered.
+        assert.equal((await caller.request<Res>(queue, { n: -1 }, { timeoutMs: DEADLINE_MS })).doubled, -2);
 
-      // Written, and held in the proxy: the broker never sees them, so no confirm comes.
-      proxy.stall();
-      const outcomes = Array.from({ length: HELD }, (_, n) =>
-        caller.request<Res>(queue, { n }, { timeoutMs: DEADLINE_MS }).then(
-          (reply) => `reply ${reply.doubled}`,
-          (error: Error) => error.name,
-        ),
-      );
-      await waitFor('every request written, none confirmed', () => caller.stats().inFlight === HELD);
-      const lostAt = performance.now();
-      assert.equal(proxy.cut(), 1, "the caller's one connection was cut");
-      proxy.resume();
-      const results = await Promise.all(outcomes);
-      const afterMs = performance.now() - lostAt;
-      const expected = republishUnconfirmed
-        ? Array.from({ length: HELD }, (_, n) => `reply ${n * 2}`)
-        : Array(HELD).fill('PublishUnconfirmedError');
-      assert.deepEqual(results, expected);
-      assert.ok(afterMs < DEADLINE_MS / 4, `settled ${afterMs.toFixed(0)} ms after the loss, not at the deadline`);
+        // Written; the proxy holds them, or what comes back for them, so no confirm arrives.
+        loss.stall(proxy);
+        const outcomes = Array.from({ length: HELD }, (_, n) =>
+          caller.request<Res>(queue, { n }, { timeoutMs: DEADLINE_MS }).then(
+            (reply) => `reply ${reply.doubled}`,
+            (error: Error) => error.name,
+          ),
+        );
+        await waitFor('every request written, none confirmed', () => caller.stats().inFlight === HELD);
+        await waitFor(`each request run ${loss.runsBefore} times before the loss`, () =>
+          Array.from({ length: HELD }, (_, n) => runs.get(n) ?? 0).every((times) => times === loss.runsBefore),
+        );
+        const lostAt = performance.now();
+        assert.equal(proxy.cut(), 1, "the caller's one connection was cut");
+        proxy.resume();
+        const results = await Promise.all(outcomes);
+        const afterMs = performance.now() - lostAt;
+        const expected = republishUnconfirmed
+          ? Array.from({ length: HELD }, (_, n) => `reply ${n * 2}`)
+          : Array(HELD).fill('PublishUnconfirmedError');
+        assert.deepEqual(results, expected);
+        assert.ok(afterMs < DEADLINE_MS / 4, `settled ${afterMs.toFixed(0)} ms after the loss, not at the deadline`);
 
-      // Requests made after the reconnect are answered.
-      const replies = await Promise.all(
-        Array.from({ length: AFTER }, (_, i) => caller.request<Res>(queue, { n: HELD + i }, { timeoutMs: DEADLINE_MS })),
-      );
-      assert.deepEqual(
-        replies.map((r) => r.doubled),
-        Array.from({ length: AFTER }, (_, i) => (HELD + i) * 2),
-      );
-      const stats = caller.stats();
-      assert.deepEqual(
-        {
-          republished: stats.republished,
-          repliesLost: stats.requests?.repliesLost,
-          lateReplies: stats.requests?.lateReplies,
-          pending: stats.requests?.pending,
-        },
-        { republished: republishUnconfirmed ? HELD : 0, repliesLost: 0, lateReplies: 0, pending: 0 },
-      );
-      // The held bytes never reached the broker: each request ran once if sent again, else not at all.
-      const ran = [...runs].filter(([n]) => n >= 0 && n < HELD).sort(([a], [b]) => a - b);
-      assert.deepEqual(ran, republishUnconfirmed ? Array.from({ length: HELD }, (_, n) => [n, 1]) : []);
-      assert.ok(
-        [...runs.values()].every((times) => times === 1),
-        'no request ran twice',
-      );
-      console.log(
-        `# [rpc] unconfirmed at the loss (republishUnconfirmed ${republishUnconfirmed}): ${results[0]} for ${HELD}, ${afterMs.toFixed(0)} ms after; republished ${stats.republished}; ${AFTER}/${AFTER} answered after`,
-      );
-    } finally {
-      await client?.close();
-      await app.stop();
-      await proxy.close();
-      await admin.cleanup();
-    }
-  });
+        // Requests made after the reconnect are answered.
+        const replies = await Promise.all(
+          Array.from({ length: AFTER }, (_, i) => caller.request<Res>(queue, { n: HELD + i }, { timeoutMs: DEADLINE_MS })),
+        );
+        assert.deepEqual(
+          replies.map((r) => r.doubled),
+          Array.from({ length: AFTER }, (_, i) => (HELD + i) * 2),
+        );
+        const stats = caller.stats();
+        assert.deepEqual(
+          {
+            republished: stats.republished,
+            repliesLost: stats.requests?.repliesLost,
+            lateReplies: stats.requests?.lateReplies,
+            pending: stats.requests?.pending,
+          },
+          { republished: republishUnconfirmed ? HELD : 0, repliesLost: 0, lateReplies: 0, pending: 0 },
+        );
+        // Every run counted: the held requests as many times as expected, every other one once.
+        const held = Array.from({ length: HELD }, (_, n) => runs.get(n) ?? 0);
+        assert.deepEqual(held, Array(HELD).fill(runsEach));
+        assert.deepEqual(
+          [...runs].filter(([n, times]) => (n < 0 || n >= HELD) && times !== 1),
+          [],
+          'the other requests ran once each',
+        );
+        console.log(
+          `# [rpc] unconfirmed at the loss, held ${loss.held} (republishUnconfirmed ${republishUnconfirmed}): ${results[0]} for ${HELD}, ${afterMs.toFixed(0)} ms after; republished ${stats.republished}; runs ${held.join('')}; ${AFTER}/${AFTER} answered after`,
+        );
+      } finally {
+        await client?.close();
+        await app.stop();
+        await proxy.close();
+        await admin.cleanup();
+      }
+    });
+  }
 }

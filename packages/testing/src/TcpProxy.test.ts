@@ -5,8 +5,16 @@ import { test } from 'node:test';
 import { TcpProxy } from './TcpProxy.js';
 
 /** An echo server standing in for the broker, a proxy to it (from a broker URL), and clients through the proxy that collect what comes back. */
-async function echoThrough(t: import('node:test').TestContext): Promise<{ proxy: TcpProxy; connect(hello: string): Promise<Client> }> {
-  const server = net.createServer((s) => s.on('error', () => undefined).pipe(s));
+async function echoThrough(
+  t: import('node:test').TestContext,
+): Promise<{ proxy: TcpProxy; connect(hello: string): Promise<Client>; serverReceived(): number }> {
+  let received = 0;
+  const server = net.createServer((s) => {
+    s.on('data', (d: Buffer) => {
+      received += d.length;
+    });
+    s.on('error', () => undefined).pipe(s);
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const proxy = await TcpProxy.start(`amqp://guest:guest@127.0.0.1:${(server.address() as net.AddressInfo).port}`);
@@ -16,6 +24,7 @@ async function echoThrough(t: import('node:test').TestContext): Promise<{ proxy:
   });
   return {
     proxy,
+    serverReceived: () => received,
     connect: async (hello) => {
       const socket = net.connect(proxy.port, '127.0.0.1');
       const client: Client = { socket, received: '', error: undefined };
@@ -52,6 +61,18 @@ test('stall holds bytes without dropping them; resume delivers them', async (t) 
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(client.received, 'a');
   assert.equal(proxy.heldBytes, 1);
+  proxy.resume();
+  await until(() => client.received === 'ab');
+});
+
+test("stallToClient holds only the server's bytes: the client's still reach it; resume delivers the held ones", async (t) => {
+  const { proxy, connect, serverReceived } = await echoThrough(t);
+  const client = await connect('a');
+  proxy.stallToClient();
+  client.socket.write('b');
+  await until(() => serverReceived() === 2);
+  await until(() => proxy.heldBytes === 1);
+  assert.equal(client.received, 'a', 'the echo is held');
   proxy.resume();
   await until(() => client.received === 'ab');
 });

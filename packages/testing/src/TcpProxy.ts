@@ -6,6 +6,9 @@
  *
  * - stall():  keep both sockets open but forward nothing, for new connections too: heartbeats stop
  *             arriving, as behind a black-holing NAT or firewall. Bytes are held, not dropped.
+ * - stallToClient(): hold only what the broker sends (its confirms, deliveries, replies and
+ *             heartbeats) while the client's bytes still reach it: a publish that arrives whose
+ *             confirm is lost with the connection.
  * - resume(): forward again, held bytes first (as TCP would retransmit them once the path is back).
  * - cut():    destroy both sides of every connection (FIN).
  * - reset():  `resetAndDestroy()` both sides (RST): the client reads ECONNRESET.
@@ -37,6 +40,7 @@ export class TcpProxy {
   #server: net.Server | undefined;
   #port = 0;
   #stalled = false;
+  #stalledToClient = false;
 
   private constructor(target: { host: string; port: number }) {
     this.#target = target;
@@ -73,6 +77,11 @@ export class TcpProxy {
     this.#stalled = true;
   }
 
+  /** Holds the broker's bytes to every client, for new connections too; the clients' bytes still go through. */
+  stallToClient(): void {
+    this.#stalledToClient = true;
+  }
+
   /**
    * Stalls only the connections whose opening bytes contain `text`, e.g. a connection name such
    * as ':publish' (amqplib sends it in connection.start-ok): one of a worker's two connections.
@@ -103,6 +112,7 @@ export class TcpProxy {
 
   resume(): void {
     this.#stalled = false;
+    this.#stalledToClient = false;
     for (const p of this.#pairs) p.stalled = false;
     const held = this.#held;
     this.#held = [];
@@ -166,7 +176,7 @@ export class TcpProxy {
     const forward = (from: net.Socket, to: net.Socket): void => {
       from.on('data', (chunk: Buffer) => {
         if (from === client && pair.prelude.length < PRELUDE_BYTES) pair.prelude += chunk.toString('latin1', 0, PRELUDE_BYTES);
-        if (this.#stalled || pair.stalled) {
+        if (this.#stalled || pair.stalled || (this.#stalledToClient && to === client)) {
           this.heldBytes += chunk.length;
           this.#held.push({ to, chunk });
           return;
