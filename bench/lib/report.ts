@@ -7,6 +7,13 @@ function fmt(v: number): string {
   return v.toFixed(2);
 }
 
+/** The ratio to raw with two decimals, or three where two would round a missed ratio onto its bound (0.949 printed as 0.95x beside ">= 0.95x raw: MISSED"). */
+export function ratioText(r: Pick<BenchRow, 'ratioToRaw' | 'target' | 'met'>): string {
+  if (!Number.isFinite(r.ratioToRaw)) return '-';
+  const two = `${r.ratioToRaw.toFixed(2)}x`;
+  return r.met === false && r.target?.includes(` ${two}`) === true ? `${r.ratioToRaw.toFixed(3)}x` : two;
+}
+
 /** A fixed-width table for people: median, min–max over rounds, the ratio to raw, and the issue's target where one applies. */
 export function formatTable(rows: readonly BenchRow[]): string {
   const best = rows.some((r) => r.ratioToBestStatic !== undefined);
@@ -17,7 +24,7 @@ export function formatTable(rows: readonly BenchRow[]): string {
     fmt(r.value),
     `${fmt(r.min)}–${fmt(r.max)}`,
     r.unit,
-    Number.isFinite(r.ratioToRaw) ? `${r.ratioToRaw.toFixed(2)}x` : '-',
+    ratioText(r),
     ...(best ? [r.ratioToBestStatic === undefined ? '' : `${r.ratioToBestStatic.toFixed(2)}x`] : []),
     r.target === undefined ? '' : `${r.target}: ${r.met ? 'met' : 'MISSED'}`,
   ]);
