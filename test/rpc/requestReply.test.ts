@@ -79,6 +79,7 @@ describe('request/reply', () => {
       );
 
       // A handler that fails for good answers with a RemoteError: its name and message, no stack.
+      const remoteErrors = stats?.remoteErrors ?? 0;
       await assert.rejects(client.request<Res>(queue, { n: 7, fail: true }), (e: unknown) => {
         assert.ok(e instanceof RemoteError);
         assert.equal(e.remoteName, 'Reject');
@@ -86,6 +87,7 @@ describe('request/reply', () => {
         assert.doesNotMatch(e.message, /at .*\.js:\d+/);
         return true;
       });
+      assert.equal(client.stats().requests?.remoteErrors, remoteErrors + 1, 'counted in stats().requests.remoteErrors');
       // The reply goes out before the message is dead-lettered: the caller can have it first.
       await waitFor('the failed request in the DLQ', async () => (await admin.depth(deadLetterQueueName(queue))) >= 1);
       assert.equal((await admin.drain(deadLetterQueueName(queue))).length, 1);
@@ -96,8 +98,10 @@ describe('request/reply', () => {
 
   it('no queue to take it: NoResponderError at once', async () => {
     const started = Date.now();
+    const noResponder = client.stats().requests?.noResponder ?? 0;
     await assert.rejects(client.request(uniqueName('rpc-nobody'), { n: 1 }, { timeoutMs: 5000 }), NoResponderError);
     assert.ok(Date.now() - started < 2000);
+    assert.equal(client.stats().requests?.noResponder, noResponder + 1, 'counted in stats().requests.noResponder');
   });
 
   it('a timeout rejects on time and aborts the handler; a cancellation reaches the handler, with no reply and no retry', async () => {
