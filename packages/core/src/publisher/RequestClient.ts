@@ -83,6 +83,12 @@ export class RequestClient {
   /** One timer for every request's timeout, armed for the earliest (a setTimeout per request cost a Timeout and a clearTimeout each). */
   readonly #timeouts = new DeadlineTimer();
   readonly #d: RequestClientDeps;
+  /**
+   * Set by channelLost until the end of this event-loop iteration. A confirm heard meanwhile came
+   * from the lost channel (its ack and its close arrived in one read, the ack's promise settling
+   * after the close was handled): no new channel can confirm anything before more I/O.
+   */
+  #channelJustLost = false;
 
   constructor(deps: RequestClientDeps) {
     this.#d = deps;
@@ -142,7 +148,9 @@ export class RequestClient {
         .then(
           () => {
             const p = this.#pending.get(correlationId);
-            if (p !== undefined) p.confirmed = true;
+            if (p === undefined) return;
+            if (this.#channelJustLost) this.#replyLost(correlationId, p);
+            else p.confirmed = true;
           },
           (error: Error) => {
             if (error instanceof UnroutableError) {
@@ -185,13 +193,20 @@ export class RequestClient {
    * its error, or go out again on the next channel, whose reply consumer answers them).
    */
   channelLost(): void {
-    for (const [id, p] of this.#pending) {
-      if (!p.confirmed) continue;
-      this.counts.repliesLost++;
-      this.#end(id)?.reject(
-        new ReplyLostError(`the channel the reply to ${p.target} would come on was lost; the responder may still do the work`),
-      );
+    if (!this.#channelJustLost) {
+      this.#channelJustLost = true;
+      setImmediate(() => {
+        this.#channelJustLost = false;
+      });
     }
+    for (const [id, p] of this.#pending) if (p.confirmed) this.#replyLost(id, p);
+  }
+
+  #replyLost(correlationId: string, p: PendingRequest): void {
+    this.counts.repliesLost++;
+    this.#end(correlationId)?.reject(
+      new ReplyLostError(`the channel the reply to ${p.target} would come on was lost; the responder may still do the work`),
+    );
   }
 
   /** Fails every pending request (the publisher closes). */
