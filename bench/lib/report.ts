@@ -7,11 +7,23 @@ function fmt(v: number): string {
   return v.toFixed(2);
 }
 
-/** The ratio to raw with two decimals, or three where two would round a missed ratio onto its bound (0.949 printed as 0.95x beside ">= 0.95x raw: MISSED"). */
+/** A ratio target as describeTarget prints it: `>= 0.95x raw`. */
+const RATIO_TARGET = /^(>=|<=) ([\d.]+)x raw$/;
+
+/**
+ * The ratio to raw with two decimals, or as many more as it takes (up to 6) for a missed ratio not
+ * to read as meeting its bound: 0.9493 against `>= 0.95x raw` prints 0.949x, not 0.95x.
+ */
 export function ratioText(r: Pick<BenchRow, 'ratioToRaw' | 'target' | 'met'>): string {
   if (!Number.isFinite(r.ratioToRaw)) return '-';
-  const two = `${r.ratioToRaw.toFixed(2)}x`;
-  return r.met === false && r.target?.includes(` ${two}`) === true ? `${r.ratioToRaw.toFixed(3)}x` : two;
+  const target = r.met === false ? RATIO_TARGET.exec(r.target ?? '') : null;
+  let digits = 2;
+  if (target !== null) {
+    const bound = Number(target[2]);
+    const readsAsMet = (text: string): boolean => (target[1] === '>=' ? Number(text) >= bound : Number(text) <= bound);
+    while (digits < 6 && readsAsMet(r.ratioToRaw.toFixed(digits))) digits++;
+  }
+  return `${r.ratioToRaw.toFixed(digits)}x`;
 }
 
 /** A fixed-width table for people: median, min–max over rounds, the ratio to raw, and the issue's target where one applies. */

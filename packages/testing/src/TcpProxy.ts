@@ -5,7 +5,8 @@
  *   client <-> [proxy 127.0.0.1:<port>] <-> broker
  *
  * - stall():  keep both sockets open but forward nothing, for new connections too: heartbeats stop
- *             arriving, as behind a black-holing NAT or firewall. Bytes are held, not dropped.
+ *             arriving, as behind a black-holing NAT or firewall. Bytes are held, not dropped
+ *             (unless a side closes meanwhile: what was held for the other side goes with it).
  * - stallToClient(): hold only what the broker sends (its confirms, deliveries, replies and
  *             heartbeats) while the client's bytes still reach it: a publish that arrives whose
  *             confirm is lost with the connection.
@@ -60,8 +61,9 @@ export class TcpProxy {
   get open(): number {
     return this.#pairs.size;
   }
+  /** Whether stall() or stallToClient() holds bytes of every connection. */
   get stalled(): boolean {
-    return this.#stalled;
+    return this.#stalled || this.#stalledToClient;
   }
 
   /** `brokerUrl` (its credentials, vhost and query) through the proxy; `query`, if given, replaces its query. */
