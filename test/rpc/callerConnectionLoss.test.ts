@@ -22,6 +22,27 @@ const HELD = 10;
 const AFTER = 20;
 const DEADLINE_MS = 20_000;
 
+/** Sends requests 0 .. HELD-1 and gives each one's outcome as a string: `reply <doubled>`, or its error's name. */
+function sendHeld(client: Publisher, queue: string): Array<Promise<string>> {
+  return Array.from({ length: HELD }, (_, n) =>
+    client.request<Res>(queue, { n }, { timeoutMs: DEADLINE_MS }).then(
+      (reply) => `reply ${reply.doubled}`,
+      (error: Error) => error.name,
+    ),
+  );
+}
+
+/** AFTER more requests (HELD ..), answered each by its own reply: the channel is back. */
+async function assertAnsweredAfter(client: Publisher, queue: string): Promise<void> {
+  const replies = await Promise.all(
+    Array.from({ length: AFTER }, (_, i) => client.request<Res>(queue, { n: HELD + i }, { timeoutMs: DEADLINE_MS })),
+  );
+  assert.deepEqual(
+    replies.map((r) => r.doubled),
+    Array.from({ length: AFTER }, (_, i) => (HELD + i) * 2),
+  );
+}
+
 test("the caller's connection is lost mid-request: ReplyLostError at once for each confirmed request, none sent again; the next requests are answered", async () => {
   const admin = await BrokerAdmin.open();
   const queue = uniqueName('rpc-lost');
@@ -50,12 +71,7 @@ test("the caller's connection is lost mid-request: ReplyLostError at once for ea
   const client = await createPublisher({ url: BROKER_URL, appName: clientName, logger: silentLogger() });
   const app = await startTestApp({ name: uniqueName('rpc-lost-app'), consumers: [Held] });
   try {
-    const outcomes = Array.from({ length: HELD }, (_, n) =>
-      client.request<Res>(queue, { n }, { timeoutMs: DEADLINE_MS }).then(
-        (reply) => `reply ${reply.doubled}`,
-        (error: Error) => error.name,
-      ),
-    );
+    const outcomes = sendHeld(client, queue);
     // Every request is in a handler, so the broker has confirmed it to the caller.
     await waitFor(
       'every request running in the responder, every publish confirmed',
@@ -78,13 +94,7 @@ test("the caller's connection is lost mid-request: ReplyLostError at once for ea
     await waitFor('the held handlers finished', () => running === 0);
 
     // Once reconnected, requests are answered on the new channel, each by its own reply.
-    const replies = await Promise.all(
-      Array.from({ length: AFTER }, (_, i) => client.request<Res>(queue, { n: HELD + i }, { timeoutMs: DEADLINE_MS })),
-    );
-    assert.deepEqual(
-      replies.map((r) => r.doubled),
-      Array.from({ length: AFTER }, (_, i) => (HELD + i) * 2),
-    );
+    await assertAnsweredAfter(client, queue);
 
     const counts = client.stats().requests;
     assert.ok(counts !== undefined);
@@ -169,12 +179,7 @@ for (const loss of LOSSES) {
         // Written; the proxy holds them, or what comes back for them, so no confirm arrives.
         loss.stall(proxy);
         const heldBefore = proxy.heldBytes;
-        const outcomes = Array.from({ length: HELD }, (_, n) =>
-          caller.request<Res>(queue, { n }, { timeoutMs: DEADLINE_MS }).then(
-            (reply) => `reply ${reply.doubled}`,
-            (error: Error) => error.name,
-          ),
-        );
+        const outcomes = sendHeld(caller, queue);
         await waitFor('every request written, none confirmed', () => caller.stats().inFlight === HELD);
         // amqplib writes on a later turn: until its bytes are past the client, a cut would find them still there.
         await waitFor('the requests on the wire', () => proxy.heldBytes - heldBefore >= HELD * MIN_REQUEST_BYTES);
@@ -193,13 +198,7 @@ for (const loss of LOSSES) {
         assert.ok(afterMs < DEADLINE_MS / 4, `settled ${afterMs.toFixed(0)} ms after the loss, not at the deadline`);
 
         // Requests made after the reconnect are answered.
-        const replies = await Promise.all(
-          Array.from({ length: AFTER }, (_, i) => caller.request<Res>(queue, { n: HELD + i }, { timeoutMs: DEADLINE_MS })),
-        );
-        assert.deepEqual(
-          replies.map((r) => r.doubled),
-          Array.from({ length: AFTER }, (_, i) => (HELD + i) * 2),
-        );
+        await assertAnsweredAfter(caller, queue);
         const stats = caller.stats();
         assert.deepEqual(
           {
