@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BrokerAdmin, queueCounts, rabbitmqctl, uniqueName, waitFor } from '@warren/testing';
-import { fixture, spawnWarren } from '../support/cli.js';
+import { fixture, fixtureLines, spawnWarren } from '../support/cli.js';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -23,17 +23,6 @@ async function waitForHttp(url: string): Promise<Response> {
   });
   return response as Response;
 }
-
-const lines = (file: string, prefix: string): string[] => {
-  try {
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => l.startsWith(prefix))
-      .map((l) => l.slice(prefix.length));
-  } catch {
-    return [];
-  }
-};
 
 describe('warren start', () => {
   let admin: BrokerAdmin;
@@ -65,14 +54,14 @@ describe('warren start', () => {
       FIXTURE_OUT: out,
     });
     try {
-      await waitFor('20 handlers started', () => lines(out, 'start ').length >= 20, 20_000);
+      await waitFor('20 handlers started', () => fixtureLines(out, 'start ').length >= 20, 20_000);
       const signalledAt = Date.now();
       child.kill('SIGTERM');
       const result = await exited;
       const tookMs = Date.now() - signalledAt;
       assert.equal(result.code, 0, `exit code; stderr: ${result.stderr}`);
       assert.ok(tookMs < 5000, `exited within the grace period (took ${tookMs} ms)`);
-      const done = lines(out, 'done ');
+      const done = fixtureLines(out, 'done ');
       assert.equal(done.length, 20, 'the 20 in-flight handlers finished');
       assert.equal(new Set(done).size, 20);
       const counts = await queueCounts(queue);
@@ -103,7 +92,7 @@ describe('warren start', () => {
       FIXTURE_OUT: out,
     });
     try {
-      await waitFor('10 handlers started', () => lines(out, 'start ').length >= 10, 20_000);
+      await waitFor('10 handlers started', () => fixtureLines(out, 'start ').length >= 10, 20_000);
       child.kill('SIGTERM');
       await waitFor('stop began', async () => (await queueCounts(queue)).consumers === 0, 10_000, 100);
       child.kill('SIGINT');

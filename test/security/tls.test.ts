@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { createLogger, createPublisher } from '@warren/core';
 import { uniqueName, waitFor } from '@warren/testing';
-import { type Exited, fixture, spawnWarren, watchStdout } from '../support/cli.js';
+import { type Exited, fixture, fixtureLines, spawnWarren, watchStdout } from '../support/cli.js';
 import { makeCertificates, stopNodeOnSignal, type TestCertificates, tlsNode } from '../support/tls.js';
 
 const APP = fixture('slowApp');
@@ -111,11 +111,8 @@ describe('TLS: a private CA, certificate checks, client-certificate login', { ti
       } finally {
         await publisher.close();
       }
-      const done = (): string[] =>
-        readFileSync(out, 'utf8')
-          .split('\n')
-          .filter((l) => l.startsWith('done '))
-          .map((l) => l.slice(5));
+      // The file appears with the first message the worker handles: none yet is none done.
+      const done = (): string[] => fixtureLines(out, 'done ');
       await waitFor('every message handled', () => done().length >= ids.length);
       const handled = done();
       assert.equal(handled.length, ids.length, 'no message handled twice');

@@ -1,8 +1,26 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../../packages/cli/dist/bin.js', import.meta.url));
 export const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}.js`, import.meta.url));
+
+/**
+ * The lines of a fixture's FIXTURE_OUT file that start with `prefix` ('start ', 'done '), without it.
+ * The file appears with the first line the worker writes: until then, none.
+ */
+export function fixtureLines(file: string, prefix: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(prefix))
+    .map((l) => l.slice(prefix.length));
+}
 
 export interface Exited {
   code: number | null;
