@@ -5,18 +5,18 @@ import { fileURLToPath } from 'node:url';
 export const CLI = fileURLToPath(new URL('../../../packages/cli/dist/bin.js', import.meta.url));
 export const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}.js`, import.meta.url));
 
-/**
- * The lines of a fixture's FIXTURE_OUT file that start with `prefix` ('start ', 'done '), without it.
- * The file appears with the first line the worker writes: until then, none.
- */
-export function fixtureLines(file: string, prefix: string): string[] {
-  let text: string;
+/** A file a fixture writes as it goes: its text so far, or '' before it has written one. */
+export function textSoFar(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch {
-    return [];
+    return '';
   }
-  return text
+}
+
+/** The lines of a fixture's FIXTURE_OUT file that start with `prefix` ('start ', 'done '), without it; none before the file appears. */
+export function fixtureLines(file: string, prefix: string): string[] {
+  return textSoFar(file)
     .split('\n')
     .filter((l) => l.startsWith(prefix))
     .map((l) => l.slice(prefix.length));

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deadLetterQueueName } from '@warren/core';
 import { BrokerAdmin, runErlCall, waitFor } from '@warren/testing';
+import { textSoFar } from './cli.js';
 
 export interface ClusterNode {
   /** warren-c1@localhost */
@@ -250,13 +251,7 @@ export interface Handled {
 
 /** The clusterApp fixture's "done <id> <pid> <epoch ms>" lines, in file order (none yet: empty). */
 export function readHandled(file: string): Handled[] {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  return text
+  return textSoFar(file)
     .split('\n')
     .map((l) => l.split(' '))
     .filter((p) => p[0] === 'done' && p.length === 4)
