@@ -3,6 +3,8 @@
  * in @warren/testing): what they read and do must be what rabbitmqctl reads and does.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
   BrokerAdmin,
@@ -15,6 +17,11 @@ import {
   waitFor,
 } from '@warren/testing';
 import * as amqp from 'amqplib';
+
+/** How many of the node's connections report client_properties as something other than a list. */
+const HALF_OPEN =
+  'length([C || C <- rabbit_networking:connections(), ' +
+  'not is_list(proplists:get_value(client_properties, rabbit_networking:connection_info(C, [client_properties]), []))])';
 
 /** A queue's counters as `rabbitmqctl list_queues` prints them. */
 async function listed(queue: string): Promise<{ ready: number; unacked: number; consumers: number } | undefined> {
@@ -89,6 +96,29 @@ describe('the kit reads and drives the local broker as rabbitmqctl does', () => 
       assert.ok(!listedNames.includes(`${name}:consume`));
     } finally {
       await other.close().catch(() => undefined);
+    }
+  });
+
+  it('closeConnectionsNamed passes over a connection still in its handshake (client_properties not yet a list)', async () => {
+    // A clean-clone CI run went red here: a connection that had sent its protocol header but not
+    // yet its start-ok reports client_properties as the atom none, and the name lookup threw.
+    const name = uniqueName('kithalf');
+    const broker = new URL(admin.url);
+    const half = net.connect(Number(broker.port || 5672), broker.hostname);
+    half.on('error', () => undefined);
+    half.on('data', () => undefined);
+    await once(half, 'connect');
+    half.write(Buffer.from('AMQP\x00\x00\x09\x01', 'latin1'));
+    const named = await amqp.connect(admin.url, { clientProperties: { connection_name: `${name}:consume` } });
+    named.on('error', () => undefined);
+    const closed = once(named, 'close');
+    try {
+      await waitFor('the half-open connection listed', async () => Number(await rabbitmqctl('eval', `${HALF_OPEN}.`)) >= 1);
+      assert.equal(await closeConnectionsNamed(`${name}:`), 1);
+      await closed;
+    } finally {
+      half.destroy();
+      await named.close().catch(() => undefined);
     }
   });
 

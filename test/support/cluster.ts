@@ -182,7 +182,8 @@ export async function consumersOf(queue: string): Promise<Array<{ active: boolea
 
 /** Every client connection on the cluster: the node's AMQP port it is on, and its connection_name. */
 export async function connections(): Promise<Array<{ port: number; name: string | null }>> {
-  const name = 'fun(P) -> case lists:keyfind(<<"connection_name">>, 1, P) of {_, _, V} -> V; false -> null end end';
+  // A connection still in its handshake reports client_properties as the atom none, not a list.
+  const name = 'fun(P) -> case is_list(P) andalso lists:keyfind(<<"connection_name">>, 1, P) of {_, _, V} -> V; _ -> null end end';
   const term =
     `[#{port => proplists:get_value(port, I), name => (${name})(proplists:get_value(client_properties, I))} ` +
     '|| I <- [rabbit_networking:connection_info(C, [port, client_properties]) || C <- rabbit_networking:connections()]]';
