@@ -186,7 +186,8 @@ export async function connections(): Promise<Array<{ port: number; name: string 
   const name = 'fun(P) -> case is_list(P) andalso lists:keyfind(<<"connection_name">>, 1, P) of {_, _, V} -> V; _ -> null end end';
   const term =
     `[#{port => proplists:get_value(port, I), name => (${name})(proplists:get_value(client_properties, I))} ` +
-    '|| I <- [rabbit_networking:connection_info(C, [port, client_properties]) || C <- rabbit_networking:connections()]]';
+    // One that closes between the listing and the question is passed over, not an error.
+    '|| C <- rabbit_networking:connections(), I <- [try rabbit_networking:connection_info(C, [port, client_properties]) catch _:_ -> none end], is_list(I)]';
   return fromAnyNode((n) => erlJson<Array<{ port: number; name: string | null }>>(n, term));
 }
 
