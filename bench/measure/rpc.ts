@@ -1,6 +1,7 @@
 import { keepCalling, openRpc } from '../subjects/rpc.js';
 import { brokerCpuUs } from './brokerCpu.js';
 import type { Job, RpcResult } from './jobs.js';
+import { windowProfile } from './profile.js';
 
 /**
  * One round of a request/reply subject, in a child of its own like every other measurement. Run
@@ -21,6 +22,7 @@ export async function measureRpc(job: Extract<Job, { kind: 'rpc' }>): Promise<Rp
     const started = performance.now();
     const cpu = process.cpuUsage();
     const broker = brokerCpuUs();
+    windowProfile().open();
     const timedCall = async (): Promise<void> => {
       const t = performance.now();
       await pair.call();
@@ -30,6 +32,7 @@ export async function measureRpc(job: Extract<Job, { kind: 'rpc' }>): Promise<Rp
     const seconds = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
     const brokerUs = brokerCpuUs() - broker;
+    windowProfile().close();
     const n = latencies.length;
     latencies.sort((a, b) => a - b);
     const at = (p: number): number => latencies[Math.min(n - 1, Math.floor(p * n))] ?? 0;
