@@ -44,6 +44,8 @@ const CANCELLED = new RequestCancelledError("the request's caller cancelled it")
 const HANDING_OVER = new ClosedError('this single active consumer is stopping: the next worker takes over');
 /** Cancel notices kept for requests not yet arrived. */
 const MAX_CANCELLED = 10_000;
+/** The work of a delivery settled at once (a plain ack: Settler.settle returned no promise). */
+const SETTLED: Promise<void> = Promise.resolve();
 
 /**
  * The way of one delivery through a consumer:
@@ -116,12 +118,12 @@ export class Dispatcher {
     let work: Promise<void>;
     if (intake.action === 'limit') {
       const why = new Error(`delivered ${intake.attempt} times, more than redeliveryLimit (${options.redeliveryLimit})`);
-      work = settler.settle(delivery, { action: 'dead-letter', reason: 'redelivery-limit' }, why);
+      work = settler.settle(delivery, { action: 'dead-letter', reason: 'redelivery-limit' }, why) ?? SETTLED;
     } else if (intake.action === 'count') {
       work = settler.countRedelivery(delivery, intake.redeliveries, (d) => this.process(d));
     } else if (this.#cancelled.size > 0 && this.#wasCancelled(message)) {
       this.cancelledBeforeStart++;
-      work = settler.settle(delivery, { action: 'ack' }, undefined);
+      work = settler.settle(delivery, { action: 'ack' }, undefined) ?? SETTLED;
     } else if ((intake.suspect && !options.singleActiveConsumer) || isolator.active) {
       // Isolation hands bystanders back to the back of the queue: a single active consumer, there
       // for the queue's order, runs suspects in order instead (its concurrency is 1 by default).
@@ -164,8 +166,11 @@ export class Dispatcher {
     const outcome = decideOutcome(ending, delivery.attempt, options.retry);
     const error = ending.ok ? undefined : ending.error;
     if (delivery.properties.replyTo !== undefined) this.#d.replier.answer(delivery, outcome, ending);
-    if (delivery.trace === undefined) await this.#d.settler.settle(delivery, outcome, error);
-    else await delivery.trace.settle(outcome.action, () => this.#d.settler.settle(delivery, outcome, error));
+    if (delivery.trace === undefined) {
+      // A plain ack is done at once (undefined): awaiting it would only make a promise.
+      const settling = this.#d.settler.settle(delivery, outcome, error);
+      if (settling !== undefined) await settling;
+    } else await delivery.trace.settle(outcome.action, async () => this.#d.settler.settle(delivery, outcome, error));
   }
 
   /**
@@ -203,15 +208,29 @@ export class Dispatcher {
     return true;
   }
 
-  readonly #callHandler: Next = async (ctx) => {
-    if (!(ctx instanceof Delivery)) throw new TypeError('a policy called next() with a context other than the one it was given');
-    if (ctx.aborted) throw ctx.abortReason;
+  /**
+   * The innermost step: runs the handler and keeps its result on the delivery. Not an async
+   * function: the handler's own promise, then one `then` for the result, is all it makes.
+   */
+  readonly #callHandler: Next = (ctx) => {
+    if (!(ctx instanceof Delivery))
+      return Promise.reject(new TypeError('a policy called next() with a context other than the one it was given'));
+    if (ctx.aborted) return Promise.reject(ctx.abortReason);
     ctx.started = true;
-    // What the handler publishes carries the caller's deadline (the message's own, not timeoutMs:
-    // our own limit on this attempt says nothing about when its caller gives up).
-    if (ctx.trace !== undefined) ctx.result = await ctx.trace.handle(() => this.#runHandler(ctx));
-    else if (ctx.messageDeadline === undefined) ctx.result = await this.#d.handler.handle(ctx.payload, ctx);
-    else ctx.result = await this.#runHandler(ctx);
+    let running: unknown;
+    try {
+      // What the handler publishes carries the caller's deadline (the message's own, not timeoutMs:
+      // our own limit on this attempt says nothing about when its caller gives up).
+      if (ctx.trace !== undefined) running = ctx.trace.handle(() => this.#runHandler(ctx));
+      else if (ctx.messageDeadline === undefined) running = this.#d.handler.handle(ctx.payload, ctx);
+      else running = this.#runHandler(ctx);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // A promise is taken as it is; a value or another thenable as `await` would take it.
+    return Promise.resolve(running).then((result) => {
+      ctx.result = result;
+    });
   };
 
   #runHandler(ctx: Delivery): Promise<unknown> {
