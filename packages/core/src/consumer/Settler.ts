@@ -82,8 +82,8 @@ export class Settler {
   /**
    * Carries out an outcome. The one place a delivery is settled; a second call is refused. A plain
    * ack, the common case, is carried out at once and returns undefined: no promise for the caller
-   * to make and await (two per message, of the ~8 a consumed message cost). Anything else returns
-   * the promise of its copies and confirms.
+   * to make and await (two of the nine a consumed message cost before, counted with an init hook).
+   * Anything else returns the promise of its copies and confirms.
    */
   settle(delivery: Delivery, outcome: Outcome, error: unknown): Promise<void> | undefined {
     if (outcome.action !== 'ack' || delivery.settled) return this.#settle(delivery, outcome, error);
