@@ -88,9 +88,10 @@ export class Settler {
   settle(delivery: Delivery, outcome: Outcome, error: unknown): Promise<void> | undefined {
     if (outcome.action !== 'ack' || delivery.settled) return this.#settle(delivery, outcome, error);
     delivery.settled = true;
-    let onBroker: boolean;
+    let onBroker = false;
     try {
-      onBroker = this.#ack(delivery);
+      if (this.isStale(delivery)) this.counts.unsettleable++;
+      else onBroker = this.#ack(delivery);
     } catch (bug) {
       return this.#afterBug(delivery, outcome, bug);
     }
@@ -104,33 +105,34 @@ export class Settler {
       return;
     }
     delivery.settled = true;
-    let onBroker = true;
+    let onBroker = false;
     try {
-      switch (outcome.action) {
-        case 'ack':
-          onBroker = this.#ack(delivery);
-          break;
-        case 'requeue':
-          if (this.isStale(delivery)) {
-            onBroker = this.#stale();
+      // Its channel is gone and the broker has requeued it: a copy now would only duplicate the redelivery.
+      if (this.isStale(delivery)) this.counts.unsettleable++;
+      else {
+        switch (outcome.action) {
+          case 'ack':
+            onBroker = this.#ack(delivery);
             break;
-          }
-          // A stopping single active consumer leaves it to its channel's close, which returns it in order (ConsumerRuntime.stop).
-          if (this.#d.options.singleActiveConsumer && this.#d.stopSignal.aborted) {
-            this.counts.requeued++;
+          case 'requeue':
+            // A stopping single active consumer leaves it to its channel's close, which returns it in order (ConsumerRuntime.stop).
+            if (this.#d.options.singleActiveConsumer && this.#d.stopSignal.aborted) {
+              onBroker = true;
+              this.counts.requeued++;
+              break;
+            }
+            // Not the message's fault: a plain requeue would come back flagged as redelivered and
+            // be counted against it. Put back a copy with its counts.
+            onBroker = await this.#putBack(delivery);
+            if (onBroker) this.counts.requeued++;
             break;
-          }
-          // Not the message's fault: a plain requeue would come back flagged as redelivered and
-          // be counted against it. Put back a copy with its counts.
-          onBroker = await this.#putBack(delivery);
-          if (onBroker) this.counts.requeued++;
-          break;
-        case 'retry':
-          onBroker = this.isStale(delivery) ? this.#stale() : await this.#retry(delivery, outcome.delayMs, error);
-          break;
-        case 'dead-letter':
-          onBroker = this.isStale(delivery) ? this.#stale() : await this.#deadLetter(delivery, outcome.reason, error);
-          break;
+          case 'retry':
+            onBroker = await this.#retry(delivery, outcome.delayMs, error);
+            break;
+          case 'dead-letter':
+            onBroker = await this.#deadLetter(delivery, outcome.reason, error);
+            break;
+        }
       }
     } catch (bug) {
       await this.#afterBug(delivery, outcome, bug);
@@ -141,19 +143,9 @@ export class Settler {
 
   /** Acks on the delivery's channel, if it is still the live one (else the broker has requeued it); whether it reached the broker. */
   #ack(delivery: Delivery): boolean {
-    if (this.isStale(delivery)) return this.#stale();
     const onBroker = this.#brokerSettle(delivery, 'ack');
     if (onBroker) this.counts.acked++;
     return onBroker;
-  }
-
-  /**
-   * Its channel is gone and the broker has requeued it: a retry or dead-letter copy now would only
-   * duplicate the redelivery. Counted; never on the broker.
-   */
-  #stale(): false {
-    this.counts.unsettleable++;
-    return false;
   }
 
   /**
@@ -178,14 +170,8 @@ export class Settler {
     // Heard only with metrics or a debug log on: otherwise nobody listens, and emitting costs a
     // rest-argument array and a Date.now() per message for nothing.
     if (events.listenerCount('settled') > 0) {
-      events.emit(
-        'settled',
-        this.#d.options.name,
-        delivery.carriedOut ?? outcome,
-        Date.now() - delivery.receivedAt,
-        onBroker,
-        delivery.messageId,
-      );
+      const { name } = this.#d.options;
+      events.emit('settled', name, delivery.carriedOut ?? outcome, Date.now() - delivery.receivedAt, onBroker, delivery.messageId);
     }
     this.#d.inFlight.finish(delivery);
   }
