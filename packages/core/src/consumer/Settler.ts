@@ -91,7 +91,10 @@ export class Settler {
     let onBroker = false;
     try {
       if (this.isStale(delivery)) this.counts.unsettleable++;
-      else onBroker = this.#ack(delivery);
+      else {
+        onBroker = this.#brokerSettle(delivery, 'ack');
+        if (onBroker) this.counts.acked++;
+      }
     } catch (bug) {
       return this.#afterBug(delivery, outcome, bug);
     }
@@ -110,10 +113,8 @@ export class Settler {
       // Its channel is gone and the broker has requeued it: a copy now would only duplicate the redelivery.
       if (this.isStale(delivery)) this.counts.unsettleable++;
       else {
+        // A plain ack never comes here: settle() carries it out.
         switch (outcome.action) {
-          case 'ack':
-            onBroker = this.#ack(delivery);
-            break;
           case 'requeue':
             // A stopping single active consumer leaves it to its channel's close, which returns it in order (ConsumerRuntime.stop).
             if (this.#d.options.singleActiveConsumer && this.#d.stopSignal.aborted) {
@@ -139,13 +140,6 @@ export class Settler {
       return;
     }
     this.#finished(delivery, outcome, onBroker);
-  }
-
-  /** Acks on the delivery's channel, if it is still the live one (else the broker has requeued it); whether it reached the broker. */
-  #ack(delivery: Delivery): boolean {
-    const onBroker = this.#brokerSettle(delivery, 'ack');
-    if (onBroker) this.counts.acked++;
-    return onBroker;
   }
 
   /**
