@@ -24,6 +24,7 @@ import {
 import {
   BrokerAdmin,
   closeConnectionsNamed,
+  connectionNameIn,
   Gauge,
   queueCounts,
   rabbitmqctl,
@@ -35,7 +36,7 @@ import {
 } from '@warren/testing';
 import { inject } from 'inversify';
 import { startTestApp } from '../support/app.js';
-import { BROKER_URL, connectionNameIn } from '../support/broker.js';
+import { BROKER_URL } from '../support/broker.js';
 
 type Job = { id: string; kind?: string };
 

@@ -2,8 +2,8 @@
 import * as net from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { type BrokerAdmin, rabbitmqctl } from '@warren/testing';
-import { BROKER_URL, connectionNameIn } from '../support/broker.js';
+import { type BrokerAdmin, connectionNameIn, rabbitmqctl } from '@warren/testing';
+import { BROKER_URL } from '../support/broker.js';
 
 /** What a rejection was, as a short string: the error class, and `written` for timeouts. Errors themselves are not kept (their stacks would dominate a heap measurement). */
 export function rejectionKind(error: unknown): string {

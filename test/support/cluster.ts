@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deadLetterQueueName } from '@warren/core';
-import { BrokerAdmin, runErlCall, waitFor } from '@warren/testing';
+import { BrokerAdmin, CONNECTION_NAME_ERL, runErlCall, waitFor } from '@warren/testing';
 import { textSoFar } from './cli.js';
 
 export interface ClusterNode {
@@ -180,15 +180,13 @@ export async function consumersOf(queue: string): Promise<Array<{ active: boolea
   return fromAnyNode((n) => erlJson<Array<{ active: boolean; status: string }>>(n, onEveryNode(local)));
 }
 
-/** Every client connection on the cluster: the node's AMQP port it is on, and its connection_name. */
-export async function connections(): Promise<Array<{ port: number; name: string | null }>> {
-  // A connection still in its handshake reports client_properties as the atom none, not a list.
-  const name = 'fun(P) -> case is_list(P) andalso lists:keyfind(<<"connection_name">>, 1, P) of {_, _, V} -> V; _ -> null end end';
+/** Every client connection on the cluster: the node's AMQP port it is on, and its connection_name ('' when it has none yet). */
+export async function connections(): Promise<Array<{ port: number; name: string }>> {
   const term =
-    `[#{port => proplists:get_value(port, I), name => (${name})(proplists:get_value(client_properties, I))} ` +
+    `[#{port => proplists:get_value(port, I), name => (${CONNECTION_NAME_ERL})(proplists:get_value(client_properties, I))} ` +
     // One that closes between the listing and the question is passed over, not an error.
     '|| C <- rabbit_networking:connections(), I <- [try rabbit_networking:connection_info(C, [port, client_properties]) catch _:_ -> none end], is_list(I)]';
-  return fromAnyNode((n) => erlJson<Array<{ port: number; name: string | null }>>(n, term));
+  return fromAnyNode((n) => erlJson<Array<{ port: number; name: string }>>(n, term));
 }
 
 /** The node whose name the queue's leader has. */

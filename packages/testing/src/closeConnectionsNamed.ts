@@ -1,3 +1,4 @@
+import { CONNECTION_NAME_ERL, connectionNameIn } from './connectionName.js';
 import { erlangBinary, localNode } from './localNode.js';
 import { rabbitmqctl } from './rabbitmqctl.js';
 
@@ -10,18 +11,16 @@ import { rabbitmqctl } from './rabbitmqctl.js';
 export async function closeConnectionsNamed(prefix: string, reason = 'test'): Promise<number> {
   const node = await localNode();
   if (node !== undefined) {
-    // A connection still in its handshake reports client_properties as the atom none, not a list.
-    const name = 'case is_list(P) andalso lists:keyfind(<<"connection_name">>, 1, P) of {_, _, N} when is_binary(N) -> N; _ -> <<>> end';
     return node.json<number>(
       `length([rabbit_networking:close_connection(C, ${erlangBinary(reason)}) || C <- rabbit_networking:connections(), ` +
         `P <- [try proplists:get_value(client_properties, rabbit_networking:connection_info(C, [client_properties]), []) catch _:_ -> [] end], ` +
-        `binary:longest_common_prefix([${name}, ${erlangBinary(prefix)}]) =:= ${Buffer.byteLength(prefix)}])`,
+        `binary:longest_common_prefix([(${CONNECTION_NAME_ERL})(P), ${erlangBinary(prefix)}]) =:= ${Buffer.byteLength(prefix)}])`,
     );
   }
   // JSON gives client properties but a pid close_connection will not parse; the table gives the pid. Join on peer port.
   const rows = JSON.parse(await rabbitmqctl('list_connections', 'peer_port', 'client_properties', '--formatter', 'json')) as Array<{
     peer_port: number;
-    client_properties: Array<[string, string, unknown]> | unknown;
+    client_properties: unknown;
   }>;
   const pidByPort = new Map<number, string>();
   for (const line of (await rabbitmqctl('list_connections', 'pid', 'peer_port', '--no-table-headers')).split('\n')) {
@@ -30,10 +29,9 @@ export async function closeConnectionsNamed(prefix: string, reason = 'test'): Pr
   }
   let closed = 0;
   for (const row of rows) {
-    const properties = Array.isArray(row.client_properties) ? (row.client_properties as Array<[string, string, unknown]>) : [];
-    const name = properties.find(([k]) => k === 'connection_name')?.[2];
+    const name = connectionNameIn(row.client_properties);
     const pid = pidByPort.get(row.peer_port);
-    if (typeof name === 'string' && name.startsWith(prefix) && pid !== undefined) {
+    if (name.startsWith(prefix) && pid !== undefined) {
       await rabbitmqctl('close_connection', pid, reason);
       closed++;
     }

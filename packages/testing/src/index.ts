@@ -1,6 +1,7 @@
 export { BrokerAdmin } from './BrokerAdmin.js';
 export { brokerEval } from './brokerEval.js';
 export { closeConnectionsNamed } from './closeConnectionsNamed.js';
+export { CONNECTION_NAME_ERL, connectionNameIn } from './connectionName.js';
 export type { ErlCallRun } from './erlCall.js';
 export { runErlCall } from './erlCall.js';
 export { Gauge } from './Gauge.js';
