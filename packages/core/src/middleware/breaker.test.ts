@@ -4,40 +4,9 @@ import { BreakerOpenError, DeadlineExceededError, DependencyDown, Reject } from 
 import { ClosedError, ConfigError } from '../errors/WarrenError.js';
 import type { WarrenEvents } from '../events/events.js';
 import { TypedEvents } from '../events/TypedEvents.js';
-import type { Logger } from '../logging/logger.js';
 import { breakerOptionsProblem, breakerPolicy, CircuitBreaker } from './breaker.js';
+import { type Ctx, call, FakeClock, fakeCtx, fakeHost, settle, trip } from './breakerFakes.js';
 import { ConcurrencyLimit } from './concurrencyLimit.js';
-import type { ConsumeContext, ConsumerHost, Middleware } from './Middleware.js';
-import type { PolicyClock } from './PolicyClock.js';
-
-/** A clock whose time moves only when told, and whose timers fire in order as it moves. */
-class FakeClock implements PolicyClock {
-  t = 1000;
-  #timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  #ids = 0;
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.#ids;
-    this.#timers.push({ at: this.t + ms, fn, id });
-    return id;
-  }
-  clearTimeout(id: unknown): void {
-    this.#timers = this.#timers.filter((x) => x.id !== id);
-  }
-  advance(ms: number): void {
-    const until = this.t + ms;
-    for (;;) {
-      const due = this.#timers.filter((x) => x.at <= until).sort((a, b) => a.at - b.at)[0];
-      if (due === undefined) break;
-      this.#timers = this.#timers.filter((x) => x !== due);
-      this.t = Math.max(this.t, due.at);
-      due.fn();
-    }
-    this.t = until;
-  }
-}
 
 describe('breaker options', () => {
   const good = { failureRate: 0.5, minCalls: 5, windowMs: 1000, openMs: 100, halfOpenProbes: 1 };
@@ -91,93 +60,6 @@ describe('breaker options', () => {
     assert.equal(new CircuitBreaker(good).name, 'breaker');
   });
 });
-
-// ---- the policy, with fake consumers ----
-
-type Ctx = ConsumeContext & { started: boolean };
-
-/** The part of a delivery the breaker reads and aborts. */
-function fakeCtx(): Ctx {
-  const controller = new AbortController();
-  let reason: unknown;
-  return {
-    started: false,
-    get aborted() {
-      return controller.signal.aborted;
-    },
-    get abortReason() {
-      return reason;
-    },
-    signal: controller.signal,
-    abort(r: Error) {
-      if (controller.signal.aborted) return;
-      reason = r;
-      controller.abort(r);
-    },
-  } as unknown as Ctx;
-}
-
-/** A consumer's controls that record what the breaker asked of them, in order. */
-function fakeHost(consumer: string, events = new TypedEvents<WarrenEvents>(), logs: string[] = [], configured = 10) {
-  const calls: string[] = [];
-  const stop = new AbortController();
-  let prefetch = configured;
-  const caps = new Map<string, number>();
-  const line =
-    (level: string) =>
-    (obj: Record<string, unknown>, msg: string): void => {
-      logs.push(`${level} ${consumer}: ${msg}`);
-      void obj;
-    };
-  const host = {
-    consumer,
-    queue: `${consumer}.q`,
-    prefetch: configured,
-    log: { warn: line('warn'), info: line('info'), debug: line('debug'), error: line('error') } as unknown as Logger,
-    events,
-    stopSignal: stop.signal,
-    inFlight: () => 0,
-    pause: async (reason: string) => void calls.push(`pause ${reason}`),
-    resume: async (reason: string) => void calls.push(`resume ${reason}`),
-    prefetchNow: () => prefetch,
-    // As the runtime does: each owner's cap, the window the smallest.
-    setPrefetch: async (n: number | undefined, owner = 'default') => {
-      if (n === undefined) caps.delete(owner);
-      else caps.set(owner, n);
-      prefetch = Math.min(configured, ...caps.values());
-      calls.push(`prefetch ${prefetch}`);
-    },
-    emit: () => undefined,
-  } as unknown as ConsumerHost;
-  return { host, calls, logs, stop: () => stop.abort() };
-}
-
-/** Lets queued host controls (a promise chain) run. */
-const settle = () => new Promise<void>((r) => setImmediate(r));
-
-/** Runs a call through the policy: the "handler" starts, then waits for `end` to say how it ends. */
-function call(mw: Middleware, ctx: Ctx = fakeCtx()) {
-  let finish: (error?: unknown) => void = () => undefined;
-  const ended = new Promise<void>((resolve, reject) => {
-    finish = (error) => (error === undefined ? resolve() : reject(error));
-  });
-  const result = mw.run(ctx, async (c) => {
-    (c as Ctx).started = true;
-    await ended;
-  });
-  const outcome = result.then(
-    () => 'ok' as unknown,
-    (e: unknown) => e,
-  );
-  return { ctx, result, outcome, succeed: () => finish(), fail: (e: unknown = new Error('downstream 500')) => finish(e) };
-}
-
-/** A handler's DependencyDown without retryAfterMs: open for openMs. */
-async function trip(mw: Middleware): Promise<void> {
-  const c = call(mw);
-  c.fail(new DependencyDown());
-  await c.outcome;
-}
 
 const OPTS = { failureRate: 0.5, minCalls: 2, windowMs: 1000, openMs: 100, halfOpenProbes: 1, maxOpenMs: 400, name: 'db' };
 
