@@ -14,6 +14,7 @@ import { builtinModules } from 'node:module';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseSync } from 'oxc-parser';
+import { cyclicComponents, shortestCycle } from './lib/graph.js';
 
 const SOURCE = /\.(ts|mts|cts|tsx)$/;
 const SKIPPED_DIRS = new Set(['node_modules', 'dist']);
@@ -350,39 +351,10 @@ function checkOutsideFile(file) {
   }
 }
 
-/** Tarjan's strongly connected components over the run-time layer graph; each one of two or more is a cycle. */
+/** Each group of folders that import each other at run time is a violation, named by its shortest cycle. */
 function checkFolderCycles() {
-  let index = 0;
-  const stack = [];
-  const state = new Map();
-  const components = [];
-  const connect = (v) => {
-    state.set(v, { index, low: index, onStack: true });
-    index++;
-    stack.push(v);
-    for (const w of layerEdges.get(v)?.keys() ?? []) {
-      if (!state.has(w)) {
-        connect(w);
-        state.get(v).low = Math.min(state.get(v).low, state.get(w).low);
-      } else if (state.get(w).onStack) {
-        state.get(v).low = Math.min(state.get(v).low, state.get(w).index);
-      }
-    }
-    if (state.get(v).low === state.get(v).index) {
-      const component = [];
-      let w;
-      do {
-        w = stack.pop();
-        state.get(w).onStack = false;
-        component.push(w);
-      } while (w !== v);
-      if (component.length > 1) components.push(component);
-    }
-  };
-  for (const v of layerEdges.keys()) if (!state.has(v)) connect(v);
-
-  for (const component of components) {
-    const cycle = cycleWithin(component);
+  for (const component of cyclicComponents(layerEdges)) {
+    const cycle = shortestCycle(layerEdges, component);
     const steps = cycle.slice(0, -1).map((layer, i) => {
       const edge = layerEdges.get(layer).get(cycle[i + 1]);
       return `${display(layer)} -> ${display(cycle[i + 1])}: ${edge.file}:${edge.line}  ${edge.text}`;
@@ -395,33 +367,4 @@ function checkFolderCycles() {
       why: 'folders import each other at run time: one of these imports has to go (or become `import type`)',
     });
   }
-}
-
-/** The shortest cycle among a strongly connected component's layers, as a path that ends where it starts. */
-function cycleWithin(component) {
-  const members = new Set(component);
-  let shortest;
-  for (const start of component) {
-    const cameFrom = new Map([[start, undefined]]);
-    const queue = [start];
-    let closing;
-    while (queue.length > 0 && !closing) {
-      const v = queue.shift();
-      for (const w of layerEdges.get(v)?.keys() ?? []) {
-        if (w === start) {
-          closing = v;
-          break;
-        }
-        if (members.has(w) && !cameFrom.has(w)) {
-          cameFrom.set(w, v);
-          queue.push(w);
-        }
-      }
-    }
-    const path = [start];
-    for (let v = closing; v !== start; v = cameFrom.get(v)) path.splice(1, 0, v);
-    path.push(start);
-    if (!shortest || path.length < shortest.length) shortest = path;
-  }
-  return shortest;
 }

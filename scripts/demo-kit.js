@@ -1,8 +1,10 @@
 // What both demos (scripts/demo.js, scripts/pipeline-demo.js) need besides their own story: the
-// broker's view of a queue, rabbitmqctl when it is there, the worker's stop, and small helpers.
+// broker's view of a queue, rabbitmqctl when it is there (a queue's unacked count), the worker's
+// stop, a free port, the tally of order ids, and small helpers.
 // Plain Node ESM.
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 
 /** Unacked counts and the broker's own ready counts come from rabbitmqctl, on a machine that has it. */
 export const HAS_RABBITMQCTL = await commandExists('rabbitmqctl');
@@ -109,4 +111,81 @@ export function pad(value, width) {
 
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Each confirmed order id, charged or dead-lettered: what is missing, duplicated, or both. */
+export function accountFor(confirmedIds, chargedIds, deadIds) {
+  const dead = new Map();
+  for (const id of deadIds) dead.set(id, (dead.get(id) ?? 0) + 1);
+  let duplicates = 0;
+  for (const n of [...chargedIds.values(), ...dead.values()]) duplicates += n - 1;
+  const missing = [...confirmedIds].filter((id) => !chargedIds.has(id) && !dead.has(id));
+  const both = [...chargedIds.keys()].filter((id) => dead.has(id)).length;
+  return { charged: chargedIds.size, dead: dead.size, missing, duplicates, both };
+}
+
+/**
+ * AMQP has no way to ask for a queue's unacknowledged count (`queue`'s here); rabbitmqctl does (about 0.8 s per
+ * call here), so it samples in the background and the live line shows the latest sample.
+ */
+export function startUnackedSampler(queue) {
+  const state = { latest: undefined, latestAt: 0, max: undefined, samples: 0, stopped: false };
+  const sample = async () => {
+    const askedAt = Date.now();
+    const out = await run('rabbitmqctl', ['-q', 'list_queues', 'name', 'messages_unacknowledged', '--no-table-headers']);
+    if (out === undefined) return undefined;
+    for (const line of out.split('\n')) {
+      const [name, unacked] = line.trim().split(/\s+/);
+      if (name === queue && unacked !== undefined) {
+        const n = Number(unacked);
+        state.latest = n;
+        state.latestAt = askedAt;
+        state.max = Math.max(state.max ?? 0, n);
+        state.samples++;
+        return n;
+      }
+    }
+    return undefined;
+  };
+  if (HAS_RABBITMQCTL) {
+    (async () => {
+      while (!state.stopped) {
+        await sample();
+        await sleep(300);
+      }
+    })();
+  }
+  return {
+    get latest() {
+      return state.latest;
+    },
+    get latestAt() {
+      return state.latestAt;
+    },
+    get max() {
+      return state.max;
+    },
+    get samples() {
+      return state.samples;
+    },
+    sampleNow: () => (HAS_RABBITMQCTL ? sample() : Promise.resolve(undefined)),
+    stop: () => {
+      state.stopped = true;
+    },
+  };
+}
+
+/** `wanted` if nothing listens on it, else a free port the system picks. */
+export function portToUse(wanted) {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => {
+      const any = createServer();
+      any.listen(0, '127.0.0.1', () => {
+        const { port } = any.address();
+        any.close(() => resolve(port));
+      });
+    });
+    probe.listen(wanted, '127.0.0.1', () => probe.close(() => resolve(wanted)));
+  });
 }

@@ -13,20 +13,20 @@
 // in a queue or a retry queue.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
+  accountFor,
   deleteQueues,
   fail,
-  HAS_RABBITMQCTL,
   inspectQueue as inspectQueueOn,
   logEntries,
   oneLine,
   pad,
-  run,
+  portToUse,
   sleep,
   spawnWorker,
+  startUnackedSampler,
   stopWorker,
 } from './demo-kit.js';
 
@@ -147,7 +147,7 @@ Get one, then run \`npm start\` again:
   );
 
   // Unacked counts come from rabbitmqctl, sampled in the background from now on.
-  const sampler = startUnackedSampler();
+  const sampler = startUnackedSampler(QUEUE);
   await sampler.sampleNow();
 
   // 4. The burst: more orders than the worker can take at once, each resolved on the broker's confirm.
@@ -280,17 +280,6 @@ async function waitingCounts() {
   return { ready, retrying, charged, total: ready + retrying + charged };
 }
 
-/** Each confirmed order id, charged or dead-lettered: what is missing, duplicated, or both. */
-function accountFor(confirmedIds, chargedIds, deadIds) {
-  const dead = new Map();
-  for (const id of deadIds) dead.set(id, (dead.get(id) ?? 0) + 1);
-  let duplicates = 0;
-  for (const n of [...chargedIds.values(), ...dead.values()]) duplicates += n - 1;
-  const missing = [...confirmedIds].filter((id) => !chargedIds.has(id) && !dead.has(id));
-  const both = [...chargedIds.keys()].filter((id) => dead.has(id)).length;
-  return { charged: chargedIds.size, dead: dead.size, missing, duplicates, both };
-}
-
 /** Reads the DLQ (and puts it back): the order id of each message, and its messages grouped by the reason headers Warren wrote. */
 async function readDeadLetters() {
   const count = (await inspectQueue(DLQ))?.messageCount ?? 0;
@@ -323,72 +312,6 @@ function orderIdOf(msg) {
   } catch {
     return `(unreadable body, message ${msg.properties.messageId})`;
   }
-}
-
-/**
- * AMQP has no way to ask for a queue's unacknowledged count; rabbitmqctl does (about 0.8 s per
- * call here), so it samples in the background and the live line shows the latest sample.
- */
-function startUnackedSampler() {
-  const state = { latest: undefined, latestAt: 0, max: undefined, samples: 0, stopped: false };
-  const sample = async () => {
-    const askedAt = Date.now();
-    const out = await run('rabbitmqctl', ['-q', 'list_queues', 'name', 'messages_unacknowledged', '--no-table-headers']);
-    if (out === undefined) return undefined;
-    for (const line of out.split('\n')) {
-      const [name, unacked] = line.trim().split(/\s+/);
-      if (name === QUEUE && unacked !== undefined) {
-        const n = Number(unacked);
-        state.latest = n;
-        state.latestAt = askedAt;
-        state.max = Math.max(state.max ?? 0, n);
-        state.samples++;
-        return n;
-      }
-    }
-    return undefined;
-  };
-  if (HAS_RABBITMQCTL) {
-    (async () => {
-      while (!state.stopped) {
-        await sample();
-        await sleep(300);
-      }
-    })();
-  }
-  return {
-    get latest() {
-      return state.latest;
-    },
-    get latestAt() {
-      return state.latestAt;
-    },
-    get max() {
-      return state.max;
-    },
-    get samples() {
-      return state.samples;
-    },
-    sampleNow: () => (HAS_RABBITMQCTL ? sample() : Promise.resolve(undefined)),
-    stop: () => {
-      state.stopped = true;
-    },
-  };
-}
-
-/** `wanted` if nothing listens on it, else a free port the system picks. */
-function portToUse(wanted) {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => {
-      const any = createServer();
-      any.listen(0, '127.0.0.1', () => {
-        const { port } = any.address();
-        any.close(() => resolve(port));
-      });
-    });
-    probe.listen(wanted, '127.0.0.1', () => probe.close(() => resolve(wanted)));
-  });
 }
 
 async function waitForConsumers() {
