@@ -14,10 +14,14 @@ const REPLY_TO = 'amq.rabbitmq.reply-to';
  * `same`: the protocol work Warren's request/reply does, without Warren: the request on a
  * confirm channel, `mandatory` (NoResponderError), non-persistent with an `expiration` and the
  * deadline in its correlation id (the deadline travels), a message id and timestamp, a timer per
- * request (its timeout); the responder publishes the reply on a plain channel (no status header:
- * an ok reply has none; no confirm: direct reply-to confirms a reply whatever becomes of it) and
- * acks the request at once, as Warren's Replier does. The row that tells the protocol's cost apart
- * from the framework's.
+ * request (its timeout); the responder publishes the reply on a plain channel of a connection of
+ * its own, not the one it consumes on (no status header: an ok reply has none; no confirm: direct
+ * reply-to confirms a reply whatever becomes of it), and acks the request at once, as Warren's
+ * Replier does. A worker's replies go out on its publishing connection because, during a memory
+ * or disk alarm, RabbitMQ stops reading from connections that publish and leaves those that only
+ * consume alone (https://www.rabbitmq.com/docs/alarms): acks behind a reply on the consuming
+ * connection would stall the consumers whose draining ends the alarm. The row that tells the
+ * protocol's cost apart from the framework's.
  *
  * `unconfirmed`: `same` with the request unconfirmed too: what the request's confirm costs (it
  * tells the caller at once that a queue refused its request; Warren keeps it).
@@ -63,18 +67,21 @@ async function raw(url: string, queue: string, mode: Exclude<RpcSubject, 'warren
   const guarantees = mode !== 'raw';
   const confirms = mode === 'same';
   const server = await amqp.connect(url, { noDelay: true });
+  // With Warren's guarantees the responder replies over a connection it does not consume on.
+  const replies = guarantees ? await amqp.connect(url, { noDelay: true }) : server;
   const client = await amqp.connect(url, { noDelay: true });
   // On a confirm channel, a callback takes the broker's ack; on a plain one, none is given.
   const confirmed = confirms ? () => undefined : undefined;
-  // Replies go unconfirmed, as Warren's do.
   const sch = await server.createChannel();
+  // Replies go unconfirmed, as Warren's do.
+  const rch = guarantees ? await replies.createChannel() : sch;
   await sch.prefetch(100);
   await sch.consume(queue, (m) => {
     if (m === null) return;
     const req = JSON.parse(m.content.toString()) as { n: number };
     const options: amqp.Options.Publish = { correlationId: m.properties.correlationId as string, contentType: 'application/json' };
     if (guarantees) Object.assign(options, stamped());
-    sch.sendToQueue(m.properties.replyTo as string, Buffer.from(JSON.stringify({ doubled: req.n * 2 })), options);
+    rch.sendToQueue(m.properties.replyTo as string, Buffer.from(JSON.stringify({ doubled: req.n * 2 })), options);
     sch.ack(m);
   });
   const cch = await (confirms ? client.createConfirmChannel() : client.createChannel());
@@ -111,6 +118,7 @@ async function raw(url: string, queue: string, mode: Exclude<RpcSubject, 'warren
     async close() {
       await client.close().catch(() => undefined);
       await server.close().catch(() => undefined);
+      if (replies !== server) await replies.close().catch(() => undefined);
     },
   };
 }

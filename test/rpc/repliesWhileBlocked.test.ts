@@ -3,13 +3,15 @@
  * A reply to direct reply-to normally goes out unconfirmed, straight to the socket
  * (directReplies.test.ts). While the broker blocks the publishing connection it must not: the
  * broker reads nothing from a blocked connection, so the reply waits in the publisher, within its
- * bounds and deadline, like any publish, and reaches its caller once the alarm clears.
+ * bounds and deadline, like any publish, and reaches its caller once the alarm clears. The
+ * request is acked meanwhile: replies never go out on the connection a worker consumes on, which
+ * the alarm leaves alone.
  */
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Consumer, createPublisher, Worker } from '@warren/core';
-import { BrokerAdmin, uniqueName, waitFor, withMemoryAlarm } from '@warren/testing';
+import { BrokerAdmin, queueCounts, uniqueName, waitFor, withMemoryAlarm } from '@warren/testing';
 import { startTestApp } from '../support/app.js';
 import { BROKER_URL } from '../support/broker.js';
 import type { Req, Res } from '../support/rpc.js';
@@ -67,6 +69,10 @@ test('while the broker blocks publishing, a reply waits in the publisher and rea
       await waitFor('the reply held in the publisher', () => app.publisher.stats().buffered > before.buffered);
       during = app.publisher.stats();
       assert.equal(during.directReplies, before.directReplies, 'no reply written to a blocked connection');
+      // The reply waits on the publishing connection; the request's ack goes out on the consuming
+      // one, which the alarm does not block: the broker takes it while the reply is still held.
+      await waitFor('the request acked while its reply is held', async () => (await queueCounts(queue)).unacked === 0);
+      assert.equal(app.publisher.stats().buffered, during.buffered, 'the reply is still held when its request is acked');
     });
 
     assert.deepEqual(await answer, { doubled: 14, worker: 0 }, 'the reply reached its caller after the alarm');
