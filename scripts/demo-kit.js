@@ -125,8 +125,8 @@ export function accountFor(confirmedIds, chargedIds, deadIds) {
 }
 
 /**
- * AMQP has no way to ask for a queue's unacknowledged count (`queue`'s here); rabbitmqctl does (about 0.8 s per
- * call here), so it samples in the background and the live line shows the latest sample.
+ * AMQP has no way to ask for the unacknowledged count of `queue`; rabbitmqctl does (about 0.8 s
+ * per call here), so it samples in the background and the live line shows the latest sample.
  */
 export function startUnackedSampler(queue) {
   const state = { latest: undefined, latestAt: 0, max: undefined, samples: 0, stopped: false };

@@ -62,7 +62,7 @@ export function openRpc(subject: RpcSubject, url: string, queue: string): Promis
 /** Published as Warren publishes: a message id and a timestamp on every message. */
 const stamped = (): { messageId: string; timestamp: number } => ({ messageId: randomUUID(), timestamp: Math.floor(Date.now() / 1000) });
 
-/** A responder's and a caller's connection (Nagle off, as Warren's are): a responder that replies and acks, a caller channel that consumes amq.rabbitmq.reply-to and matches replies by correlationId. */
+/** A responder's connection (with Warren's guarantees, a second one it replies on) and a caller's, Nagle off as Warren's are: a responder that replies and acks, a caller channel that consumes amq.rabbitmq.reply-to and matches replies by correlationId. */
 async function raw(url: string, queue: string, mode: Exclude<RpcSubject, 'warren'>): Promise<RpcPair> {
   const guarantees = mode !== 'raw';
   const confirms = mode === 'same';

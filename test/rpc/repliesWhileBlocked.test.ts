@@ -4,8 +4,7 @@
  * (directReplies.test.ts). While the broker blocks the publishing connection it must not: the
  * broker reads nothing from a blocked connection, so the reply waits in the publisher, within its
  * bounds and deadline, like any publish, and reaches its caller once the alarm clears. The
- * request is acked meanwhile: replies never go out on the connection a worker consumes on, which
- * the alarm leaves alone.
+ * request is acked meanwhile, on the consuming connection, which the alarm leaves alone.
  */
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
@@ -69,10 +68,21 @@ test('while the broker blocks publishing, a reply waits in the publisher and rea
       await waitFor('the reply held in the publisher', () => app.publisher.stats().buffered > before.buffered);
       during = app.publisher.stats();
       assert.equal(during.directReplies, before.directReplies, 'no reply written to a blocked connection');
-      // The reply waits on the publishing connection; the request's ack goes out on the consuming
-      // one, which the alarm does not block: the broker takes it while the reply is still held.
-      await waitFor('the request acked while its reply is held', async () => (await queueCounts(queue)).unacked === 0);
-      assert.equal(app.publisher.stats().buffered, during.buffered, 'the reply is still held when its request is acked');
+      // The reply waits in the publisher, whose connection the probes got blocked; the request's
+      // ack goes out on the consuming connection, which nothing publishes on and the alarm leaves
+      // alone: the broker takes it while the reply is still held. (A consumer sharing the
+      // publisher's connection would have its ack unread until the alarm clears.) Well within the
+      // held reply's own 5 s deadline (Replier), after which the publisher would drop it.
+      const held = during.buffered;
+      await waitFor(
+        'the request acked (not put back) while its reply is held',
+        async () => {
+          const counts = await queueCounts(queue);
+          return counts.unacked === 0 && counts.ready === 0;
+        },
+        4000,
+      );
+      assert.equal(app.publisher.stats().buffered, held, 'the reply is still held when its request is acked');
     });
 
     assert.deepEqual(await answer, { doubled: 14, worker: 0 }, 'the reply reached its caller after the alarm');
