@@ -4,8 +4,9 @@ import { BreakerOpenError, DeadlineExceededError, DependencyDown, Reject } from 
 import { ClosedError, ConfigError } from '../errors/WarrenError.js';
 import type { WarrenEvents } from '../events/events.js';
 import { TypedEvents } from '../events/TypedEvents.js';
+import { type Ctx, call, fakeCtx, fakeHost, settle, trip } from './breaker.fakes.js';
 import { breakerOptionsProblem, breakerPolicy, CircuitBreaker } from './breaker.js';
-import { type Ctx, call, FakeClock, fakeCtx, fakeHost, settle, trip } from './breakerFakes.js';
+import { FakeClock } from './clock.fakes.js';
 import { ConcurrencyLimit } from './concurrencyLimit.js';
 
 describe('breaker options', () => {
@@ -65,7 +66,7 @@ const OPTS = { failureRate: 0.5, minCalls: 2, windowMs: 1000, openMs: 100, halfO
 
 describe('CircuitBreaker (the policy, fake consumers and clock)', () => {
   it('opening pauses every consumer it serves, half-open narrows the window then resumes, closing restores it; one event and one log line per transition', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(1000);
     const events = new TypedEvents<WarrenEvents>();
     const logs: string[] = [];
     const seen: unknown[][] = [];
@@ -117,7 +118,7 @@ describe('CircuitBreaker (the policy, fake consumers and clock)', () => {
   });
 
   it('while open, deliveries go back uncounted; those let in but not at their handler yet are put back on open; running ones finish', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(1000);
     const breaker = new CircuitBreaker(OPTS, clock);
     const a = fakeHost('A');
     const mw = breaker.attach(a.host);
@@ -149,7 +150,7 @@ describe('CircuitBreaker (the policy, fake consumers and clock)', () => {
   });
 
   it('on open, exactly the deliveries let in and not yet at their handler are put back, however calls ended before', async () => {
-    const breaker = new CircuitBreaker(OPTS, new FakeClock());
+    const breaker = new CircuitBreaker(OPTS, new FakeClock(1000));
     const mw = breaker.attach(fakeHost('A').host);
     const parked = (): Promise<void> =>
       mw.run(fakeCtx(), (c) => new Promise<void>((_, reject) => c.signal.addEventListener('abort', () => reject(c.abortReason))));
@@ -172,7 +173,7 @@ describe('CircuitBreaker (the policy, fake consumers and clock)', () => {
   it('a handler throwing DependencyDown opens the breaker before the delivery waiting for its concurrency slot starts', async () => {
     // DESIGN.md's order: breaker, then concurrency. The waiter was let in while the breaker was
     // closed; it must be put back when the breaker opens, not handed the freed slot first.
-    const mw = new CircuitBreaker(OPTS, new FakeClock()).attach(fakeHost('A').host);
+    const mw = new CircuitBreaker(OPTS, new FakeClock(1000)).attach(fakeHost('A').host);
     const gate = new ConcurrencyLimit(1);
     const started: string[] = [];
     const through = (name: string, handler: () => Promise<void>): Promise<void> =>
@@ -193,7 +194,7 @@ describe('CircuitBreaker (the policy, fake consumers and clock)', () => {
   });
 
   it('a failure the window cannot judge yet waits: released with its own error once the window looks healthy, or after windowMs', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(1000);
     const breaker = new CircuitBreaker({ ...OPTS, minCalls: 4 }, clock);
     const mw = breaker.attach(fakeHost('A').host);
     const own = new Error('bad row');
@@ -224,7 +225,7 @@ describe('CircuitBreaker (the policy, fake consumers and clock)', () => {
   });
 
   it('at most prefetch - 1 failures of a consumer are held: one slot stays free so calls go on', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(1000);
     const breaker = new CircuitBreaker({ ...OPTS, minCalls: 10 }, clock);
     const mw = breaker.attach(fakeHost('A', undefined, undefined, 3).host);
     const [first, second, third] = [call(mw), call(mw), call(mw)];
@@ -235,7 +236,7 @@ describe('CircuitBreaker (the policy, fake consumers and clock)', () => {
   });
 
   it('a held failure leaves when its deadline aborts it, and when its consumer stops', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(1000);
     const breaker = new CircuitBreaker({ ...OPTS, minCalls: 10 }, clock);
     const a = fakeHost('A');
     const mw = breaker.attach(a.host);
@@ -255,7 +256,7 @@ describe('CircuitBreaker (the policy, fake consumers and clock)', () => {
   });
 
   it('half-open: deliveries beyond the probes wait for the verdict; closed lets them through, a failed probe sends them back', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(1000);
     const breaker = new CircuitBreaker(OPTS, clock);
     const mw = breaker.attach(fakeHost('A').host);
     await trip(mw);
@@ -283,7 +284,7 @@ describe('CircuitBreaker (the policy, fake consumers and clock)', () => {
   });
 
   it('which failures count: isFailure decides (the others count as calls that went through); shutdown and never-started calls do not count', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(1000);
     const mine = new CircuitBreaker({ ...OPTS, isFailure: (e) => (e as { status?: number }).status === 503 }, clock);
     const mw = mine.attach(fakeHost('A').host);
     for (let i = 0; i < 4; i++) {
@@ -327,7 +328,7 @@ describe('CircuitBreaker (the policy, fake consumers and clock)', () => {
   });
 
   it('a breaker whose consumers have all stopped never throws: a late call still moves it, and it reports no consumers', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(1000);
     const breaker = new CircuitBreaker(OPTS, clock);
     const a = fakeHost('A');
     const mw = breaker.attach(a.host);
@@ -344,7 +345,7 @@ describe('CircuitBreaker (the policy, fake consumers and clock)', () => {
   });
 
   it('a consumer attached to a shared breaker that is open starts paused', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(1000);
     const breaker = new CircuitBreaker(OPTS, clock);
     const mw = breaker.attach(fakeHost('A').host);
     await trip(mw);
@@ -355,7 +356,7 @@ describe('CircuitBreaker (the policy, fake consumers and clock)', () => {
   });
 
   it('describe() gives the state, the window, the open time and the consumers for /health', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(1000);
     const breaker = new CircuitBreaker(OPTS, clock);
     const mw = breaker.attach(fakeHost('A').host);
     const ok = call(mw);

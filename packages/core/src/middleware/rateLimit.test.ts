@@ -1,43 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../errors/WarrenError.js';
+import { FakeClock } from './clock.fakes.js';
 import type { ConsumeContext, ConsumerHost, Next } from './Middleware.js';
-import type { PolicyClock } from './PolicyClock.js';
 import { RateLimiter, rateLimitPolicy } from './rateLimit.js';
-
-/** Time that moves only when told, and the timers due on it. */
-class FakeClock implements PolicyClock {
-  t = 0;
-  readonly #timers = new Map<number, { at: number; fn: () => void }>();
-  #ids = 0;
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    this.#timers.set(++this.#ids, { at: this.t + ms, fn });
-    return this.#ids;
-  }
-  clearTimeout(timer: unknown): void {
-    this.#timers.delete(timer as number);
-  }
-  get pending(): number {
-    return this.#timers.size;
-  }
-  /** Moves time on by `ms`, firing each timer at its time, and lets the promises it settles run. */
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      const due = [...this.#timers].filter(([, x]) => x.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (due === undefined) break;
-      this.#timers.delete(due[0]);
-      this.t = Math.max(this.t, due[1].at);
-      due[1].fn();
-      await flush();
-    }
-    this.t = end;
-    await flush();
-  }
-}
 
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -112,7 +78,7 @@ test('the rest wait in arrival order, one per 1/perSecond, on one timer', async 
     waitedMs: 0,
     maxWaitedMs: 0,
   });
-  await clock.advance(1000);
+  await clock.advanceSettling(1000);
   await Promise.all(runs);
   assert.deepEqual(ran, [
     ['a', 0],
@@ -146,7 +112,7 @@ test('a newcomer never jumps the line, even when a token is there before the tim
     ran.map(([id]) => id),
     ['a'],
   );
-  await clock.advance(1000);
+  await clock.advanceSettling(1000);
   await Promise.all(runs);
   assert.deepEqual(
     ran.map(([id]) => id),
@@ -169,7 +135,7 @@ test('an aborted waiter leaves at once with its reason, never runs, and spends n
     await Promise.all(runs),
     waiters.map((_, i) => `aborted w${i}`),
   );
-  await clock.advance(100);
+  await clock.advanceSettling(100);
   await lastRun;
   assert.deepEqual(ran, [
     ['first', 0],
@@ -198,7 +164,7 @@ test('a shared limiter is one bucket for every consumer attached to it, served i
     one.run(fakeDelivery('i2'), next),
     two.run(fakeDelivery('r2'), next),
   ];
-  await clock.advance(1000);
+  await clock.advanceSettling(1000);
   await Promise.all(runs);
   assert.deepEqual(ran, [
     ['i1', 0],
@@ -227,12 +193,12 @@ test("across: 'queue' takes this process's share of perSecond from the queue's c
     clock.t += 40;
     void policy.run(fakeDelivery(), next);
   }
-  await clock.advance(5000);
+  await clock.advanceSettling(5000);
   assert.equal(host.asked, 1, 'asked once per refreshMs however many deliveries come');
   assert.deepEqual(policy.describe().queueConsumers, 4);
   consumers = 2;
   void policy.run(fakeDelivery(), next);
-  await clock.advance(100);
+  await clock.advanceSettling(100);
   assert.equal(host.asked, 2);
   assert.equal(limiter.perSecondNow, 50);
   // No consumers counted (this worker is between subscriptions): never more than the whole rate.
@@ -266,7 +232,7 @@ test('a change of share re-arms the timer for the new rate', async () => {
   const runs = [policy.run(fakeDelivery('a'), next), policy.run(fakeDelivery('b'), next)];
   answer({ ready: 0, consumers: 2 }); // 5/s from now: b is due at 200 ms, not 100
   await flush();
-  await clock.advance(1000);
+  await clock.advanceSettling(1000);
   await Promise.all(runs);
   assert.deepEqual(ran, [
     ['a', 0],

@@ -1,43 +1,13 @@
 /**
- * The fakes breaker.test.ts drives the breaker with: a clock that moves only when told, the part
- * of a delivery the breaker reads, a consumer's controls that record what it was asked, and a call
- * whose handler ends when the test says.
+ * The fakes breaker.test.ts drives the breaker with (test-only: `*.fakes.*` is left out of the
+ * published package): the part of a delivery the breaker reads, a consumer's controls that record
+ * what it was asked, and a call whose handler ends when the test says. Its clock is clock.fakes.ts.
  */
 import { DependencyDown } from '../errors/handlerErrors.js';
 import type { WarrenEvents } from '../events/events.js';
 import { TypedEvents } from '../events/TypedEvents.js';
 import type { Logger } from '../logging/logger.js';
 import type { ConsumeContext, ConsumerHost, Middleware } from './Middleware.js';
-import type { PolicyClock } from './PolicyClock.js';
-
-/** A clock whose time moves only when told, and whose timers fire in order as it moves. */
-export class FakeClock implements PolicyClock {
-  t = 1000;
-  #timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  #ids = 0;
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.#ids;
-    this.#timers.push({ at: this.t + ms, fn, id });
-    return id;
-  }
-  clearTimeout(id: unknown): void {
-    this.#timers = this.#timers.filter((x) => x.id !== id);
-  }
-  advance(ms: number): void {
-    const until = this.t + ms;
-    for (;;) {
-      const due = this.#timers.filter((x) => x.at <= until).sort((a, b) => a.at - b.at)[0];
-      if (due === undefined) break;
-      this.#timers = this.#timers.filter((x) => x !== due);
-      this.t = Math.max(this.t, due.at);
-      due.fn();
-    }
-    this.t = until;
-  }
-}
 
 export type Ctx = ConsumeContext & { started: boolean };
 
