@@ -13,7 +13,8 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-function testFiles(at) {
+/** Every *.test.js under `at`, sorted. */
+export function testFiles(at) {
   const out = [];
   for (const name of readdirSync(at)) {
     const path = join(at, name);
