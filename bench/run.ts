@@ -23,7 +23,7 @@ const USAGE = `usage: npm run bench [-- options]
   --subjects key[,key] subjects to run: ${[RAW, WARREN, ...PEERS].map((s) => s.key).join(', ')}
   --rounds n           rounds per scenario (default 5, --quick 1)
   --window ms          measured window per subject and round (default 2000)
-  --warmup ms          warm-up before each window (default 2000; 500 where the queue is pre-filled)
+  --warmup ms          warm-up before each window (default 2000; 500 where the queue is pre-filled, 6000 publishing)
   --profile dir        write a .cpuprofile of each measured window to dir
   --list               list the scenarios and exit
   --help               this text`;

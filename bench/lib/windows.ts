@@ -13,6 +13,15 @@ export const SHORT_WARMUP_MS = 500;
 export const STEADY_WARMUP_MS = 2000;
 
 /**
+ * Warm-up of the confirmed-publish scenarios. Measured here (window 1000, 2026-12-04): after 2 s,
+ * 7 of Warren's 15 windows still ran a full collection every 0.6 s (V8 still sizing its old
+ * generation: `node --trace-gc`) at 16–22 µs CPU per message against 10.6–12.6 in the others, and
+ * raw amqplib's none of 15; after 6 s, none of Warren's 5 (8.0–9.2 µs, 0.73× raw amqplib) and 1 of
+ * raw amqplib's 5. A standalone publisher of 25 s had no full collection after its first 0.5 s.
+ */
+export const PUBLISH_WARMUP_MS = 6000;
+
+/**
  * Full run: 2 s windows (the issue's harness; 700 ms ones swung by ±30 % per round here) after
  * `warmupMs` (--warmup overrides it). --quick: just long enough to catch a gross regression.
  */

@@ -2,7 +2,7 @@ import { benchQueueName, Reservoir, withQueue } from '../lib/broker.js';
 import { runJob } from '../lib/runJob.js';
 import { alternate, rowsFromRounds } from '../lib/stats.js';
 import type { BenchContext, BenchRow, Scenario, Target } from '../lib/types.js';
-import { windowFor } from '../lib/windows.js';
+import { PUBLISH_WARMUP_MS, windowFor } from '../lib/windows.js';
 import type { PublishResult } from '../measure/jobs.js';
 import { describeReading } from '../measure/snapshot.js';
 import { PEERS, RAW, RAW_PROMISE, type SubjectSpec, selectSubjects, WARREN } from '../subjects/catalogue.js';
@@ -27,7 +27,7 @@ export function publishScenario(window: number, quick = false): Scenario {
     description: `confirmed publishes, ${window} unconfirmed at most, 1 KiB persistent messages to a durable queue`,
     async run(ctx: BenchContext): Promise<BenchRow[]> {
       const subjects = selectSubjects([RAW, RAW_PROMISE, WARREN, ...PEERS], ctx.subjects);
-      const w = windowFor(ctx);
+      const w = windowFor(ctx, PUBLISH_WARMUP_MS);
       const queue = benchQueueName(`publish${window}`);
       const cpu: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s.key, []]));
       const brokerCpu: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s.key, []]));
