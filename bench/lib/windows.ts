@@ -16,8 +16,9 @@ export const STEADY_WARMUP_MS = 2000;
  * Warm-up of the confirmed-publish scenarios. Measured here (window 1000, 2026-12-04): after 2 s,
  * 7 of Warren's 15 windows still ran a full collection every 0.6 s (V8 still sizing its old
  * generation: `node --trace-gc`) at 16–22 µs CPU per message against 10.6–12.6 in the others, and
- * raw amqplib's none of 15; after 6 s, none of Warren's 5 (8.0–9.2 µs, 0.73× raw amqplib) and 1 of
- * raw amqplib's 5. A standalone publisher of 25 s had no full collection after its first 0.5 s.
+ * raw amqplib's none of 15; after 6 s, 1 of Warren's 10 (in one run 8.0–9.2 µs, 0.73× raw
+ * amqplib), while raw amqplib's CPU ran high in 5 of its 10: later, either library can be caught.
+ * A standalone publisher of 25 s had no full collection after its first 0.5 s.
  */
 export const PUBLISH_WARMUP_MS = 6000;
 
